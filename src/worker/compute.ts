@@ -1,0 +1,47 @@
+import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { computePdq } from '../hash/pdq.js';
+import { computePhash } from '../hash/phash.js';
+import type { PdqVariant } from '../hash/types.js';
+import { decodeImage } from '../image/decode.js';
+import { FAST_DECODE_MIN_SIDE, type HashOptions, type HashResult, type PdqHash } from './protocol.js';
+
+function digest(algorithm: 'md5' | 'sha1' | 'sha256', bytes: Uint8Array): string {
+  return createHash(algorithm).update(bytes).digest('hex');
+}
+
+/**
+ * Decodes once and computes every hash. Runs inside a worker thread in production, and directly in
+ * tests and benchmarks (the single-core baseline).
+ */
+export async function hashImage(bytes: Uint8Array, options: HashOptions = {}): Promise<HashResult> {
+  const variants: readonly PdqVariant[] = options.pdqVariants?.length ? options.pdqVariants : ['reference'];
+  const fast = options.fastDecode === true && variants.length === 1 && variants[0] === 'full';
+  const t0 = performance.now();
+  const image = await decodeImage(bytes, {
+    ...(options.limits ? { limits: options.limits } : {}),
+    shrinkOnLoadMinSide: fast ? FAST_DECODE_MIN_SIDE : 0,
+  });
+  const t1 = performance.now();
+  const pdq: Partial<Record<PdqVariant, PdqHash>> = {};
+  for (const variant of variants) {
+    const r = computePdq(image, { variant, dihedral: options.dihedral === true });
+    pdq[variant] = r.dihedral
+      ? { hex: r.hex, quality: r.quality, dihedral: r.dihedral }
+      : { hex: r.hex, quality: r.quality };
+  }
+  const phash = computePhash(image).hex;
+  const result: HashResult = {
+    format: image.format,
+    width: image.sourceWidth,
+    height: image.sourceHeight,
+    pdq,
+    phash,
+    md5: digest('md5', bytes),
+    sha1: digest('sha1', bytes),
+    sha256: digest('sha256', bytes),
+    fastDecode: image.shrink > 1,
+    timings: { decodeMs: t1 - t0, hashMs: performance.now() - t1 },
+  };
+  return result;
+}
