@@ -46,6 +46,8 @@ export class HashPool {
   readonly threads: number;
   readonly maxQueue: number;
   #closed = false;
+  /** Tasks submitted and not yet settled (running + waiting). */
+  #inFlight = 0;
 
   constructor(options: PoolOptions = {}) {
     this.threads = Math.max(1, options.threads ?? DEFAULT_POOL_OPTIONS.threads);
@@ -55,7 +57,6 @@ export class HashPool {
       filename: workerFilename(),
       minThreads: this.threads,
       maxThreads: this.threads,
-      maxQueue: this.maxQueue,
       // Idle threads stay: starting one (loading sharp) costs more than keeping it.
       idleTimeout: 60_000,
     });
@@ -67,8 +68,12 @@ export class HashPool {
    */
   async hash(bytes: Uint8Array, options: HashOptions = {}): Promise<HashResult> {
     if (this.#closed) throw new HashwardenError('HW_ERR_POOL_CLOSED');
+    // The bound is enforced here, not by piscina's maxQueue: piscina parks tasks that carry an
+    // AbortSignal (ours all do, for the timeout) in a side queue that maxQueue does not limit.
+    if (this.#inFlight >= this.threads + this.maxQueue) throw new HashwardenError('HW_ERR_OVERLOADED');
     const buffer = ownBuffer(bytes);
     let reply: HashTaskReply;
+    this.#inFlight++;
     try {
       reply = await this.#pool.run(
         { buffer, options },
@@ -76,6 +81,8 @@ export class HashPool {
       );
     } catch (err) {
       throw this.#mapError(err);
+    } finally {
+      this.#inFlight--;
     }
     if (!reply.ok) throw fromPlain(reply.error);
     return reply.result;
@@ -92,7 +99,12 @@ export class HashPool {
 
   /** Tasks waiting for a thread. */
   get queueSize(): number {
-    return this.#pool.queueSize;
+    return Math.max(0, this.#inFlight - this.threads);
+  }
+
+  /** Tasks submitted and not yet finished (running and waiting). */
+  get inFlight(): number {
+    return this.#inFlight;
   }
 
   /** Threads currently alive (the pool replaces any that die). */
