@@ -1,0 +1,109 @@
+/**
+ * Configuration, read once at the edge: defaults in one object, overridden by `HASHWARDEN_*`
+ * environment variables, then by command-line flags; validated and frozen. No other module reads
+ * `process.env`.
+ */
+import { availableParallelism } from 'node:os';
+import { HashwardenError } from './errors.js';
+
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  /** SQLite database file. */
+  readonly dbPath: string;
+  /** Hashing worker threads. */
+  readonly threads: number;
+  /** Hashing tasks allowed to wait for a thread before requests get 503. */
+  readonly maxQueue: number;
+  /** Wall-clock budget of one hashing task, in ms. */
+  readonly taskTimeoutMs: number;
+  /** Largest request body (and image), in bytes. */
+  readonly maxBodyBytes: number;
+  /** Largest image in pixels (width × height). */
+  readonly maxPixels: number;
+  /** libvips processing budget per image, in seconds. */
+  readonly decodeTimeoutSeconds: number;
+  /** Requests per minute allowed per API key (per IP when unauthenticated). */
+  readonly rateLimitPerMinute: number;
+  /** Whole-request timeout (slow bodies), in ms. */
+  readonly requestTimeoutMs: number;
+  /** How often the change log is polled, in ms (imports by other processes show up within this). */
+  readonly changePollMs: number;
+  /** In-flight requests are given this long to finish on SIGTERM, in ms. */
+  readonly shutdownGraceMs: number;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+export const DEFAULT_CONFIG: Config = Object.freeze({
+  host: '127.0.0.1',
+  port: 8080,
+  dbPath: './data/hashwarden.db',
+  threads: availableParallelism(),
+  maxQueue: 64,
+  taskTimeoutMs: 15_000,
+  maxBodyBytes: 20 * 1024 * 1024,
+  maxPixels: 50_000_000,
+  decodeTimeoutSeconds: 10,
+  rateLimitPerMinute: 6000,
+  requestTimeoutMs: 30_000,
+  changePollMs: 500,
+  shutdownGraceMs: 10_000,
+  logLevel: 'info',
+});
+
+type Key = keyof Config;
+const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+/** The environment variable of each setting: `dbPath` → `HASHWARDEN_DB_PATH`. */
+export function envName(key: Key): string {
+  return `HASHWARDEN_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}
+
+function parseValue(key: Key, raw: unknown): Config[Key] {
+  const fail = (why: string): never => {
+    throw new HashwardenError(
+      'HW_ERR_BAD_OPTION',
+      `${key} (${envName(key)}): ${why}, got ${JSON.stringify(raw)}`,
+    );
+  };
+  const def = DEFAULT_CONFIG[key];
+  if (typeof def === 'number') {
+    const n = typeof raw === 'number' ? raw : Number(String(raw).trim());
+    if (!Number.isInteger(n)) return fail('must be an integer');
+    const min = key === 'port' || key === 'maxQueue' ? 0 : 1;
+    if (n < min || (key === 'port' && n > 65535))
+      return fail(`must be at least ${min}${key === 'port' ? ' and at most 65535' : ''}`);
+    return n;
+  }
+  const s = String(raw).trim();
+  if (key === 'logLevel' && !LOG_LEVELS.has(s)) return fail(`must be one of ${[...LOG_LEVELS].join(', ')}`);
+  if (s.length === 0) return fail('must not be empty');
+  return s;
+}
+
+/**
+ * Builds the frozen configuration: defaults, then environment (`HASHWARDEN_*`), then `overrides`
+ * (command-line flags; undefined values are ignored). Throws HW_ERR_BAD_OPTION naming the bad setting.
+ */
+export function loadConfig(
+  overrides: Partial<Record<Key, unknown>> = {},
+  env: NodeJS.ProcessEnv = process.env,
+): Config {
+  const out: Record<string, unknown> = { ...DEFAULT_CONFIG };
+  for (const key of Object.keys(DEFAULT_CONFIG) as Key[]) {
+    const fromEnv = env[envName(key)];
+    if (fromEnv !== undefined && fromEnv !== '') out[key] = parseValue(key, fromEnv);
+    const fromFlag = overrides[key];
+    if (fromFlag !== undefined) out[key] = parseValue(key, fromFlag);
+  }
+  return Object.freeze(out) as unknown as Config;
+}
+
+/** The settings table for README and `--help`: name, environment variable, default. */
+export function describeConfig(): { key: Key; env: string; default: string }[] {
+  return (Object.keys(DEFAULT_CONFIG) as Key[]).map((key) => ({
+    key,
+    env: envName(key),
+    default: String(DEFAULT_CONFIG[key]),
+  }));
+}
