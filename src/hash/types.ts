@@ -44,8 +44,9 @@ function info(
 export const HASH_TYPES: Readonly<Record<HashType, HashTypeInfo>> = Object.freeze({
   // PDQ 31 is Meta's suggested starting point and the industry default.
   pdq: info('pdq', 256, 'hamming', 31, 63, "Meta's PDQ perceptual hash (256 bits)"),
-  // pHash 10 is the common imagehash starting point (about 15 % of 64 bits).
-  phash: info('phash', 64, 'hamming', 10, 20, 'imagehash pHash, 64-bit DCT hash'),
+  // pHash 9, one below the common imagehash starting point of 10: at 10 an unrelated image matched a
+  // padded copy in the robustness benchmark, missing the 99.99 % precision target (docs/robustness.md).
+  phash: info('phash', 64, 'hamming', 9, 20, 'imagehash pHash, 64-bit DCT hash'),
   md5: info('md5', 128, 'exact', 0, 0, 'MD5 of the exact bytes'),
   sha1: info('sha1', 160, 'exact', 0, 0, 'SHA-1 of the exact bytes'),
   sha256: info('sha256', 256, 'exact', 0, 0, 'SHA-256 of the exact bytes'),

@@ -4,10 +4,28 @@ import { computePdq } from '../hash/pdq.js';
 import { computePhash } from '../hash/phash.js';
 import type { PdqVariant } from '../hash/types.js';
 import { decodeImage } from '../image/decode.js';
+import { trimBorders } from '../image/trim.js';
+import type { Pixels } from '../image/types.js';
 import { FAST_DECODE_MIN_SIDE, type HashOptions, type HashResult, type PdqHash } from './protocol.js';
 
 function digest(algorithm: 'md5' | 'sha1' | 'sha256', bytes: Uint8Array): string {
   return createHash(algorithm).update(bytes).digest('hex');
+}
+
+/** Every asked-for PDQ variant of one image (the decoded one, or its border-trimmed crop). */
+function pdqAll(
+  pixels: Pixels,
+  variants: readonly PdqVariant[],
+  dihedral: boolean,
+): Partial<Record<PdqVariant, PdqHash>> {
+  const pdq: Partial<Record<PdqVariant, PdqHash>> = {};
+  for (const variant of variants) {
+    const r = computePdq(pixels, { variant, dihedral });
+    pdq[variant] = r.dihedral
+      ? { hex: r.hex, quality: r.quality, dihedral: r.dihedral }
+      : { hex: r.hex, quality: r.quality };
+  }
+  return pdq;
 }
 
 /**
@@ -23,19 +41,15 @@ export async function hashImage(bytes: Uint8Array, options: HashOptions = {}): P
     shrinkOnLoadMinSide: fast ? FAST_DECODE_MIN_SIDE : 0,
   });
   const t1 = performance.now();
-  const pdq: Partial<Record<PdqVariant, PdqHash>> = {};
-  for (const variant of variants) {
-    const r = computePdq(image, { variant, dihedral: options.dihedral === true });
-    pdq[variant] = r.dihedral
-      ? { hex: r.hex, quality: r.quality, dihedral: r.dihedral }
-      : { hex: r.hex, quality: r.quality };
-  }
+  const pdq = pdqAll(image, variants, options.dihedral === true);
+  const trimmed = options.trimBorders === true ? trimBorders(image) : null;
   const phash = computePhash(image).hex;
   const result: HashResult = {
     format: image.format,
     width: image.sourceWidth,
     height: image.sourceHeight,
     pdq,
+    ...(trimmed ? { pdqTrimmed: pdqAll(trimmed.pixels, variants, options.dihedral === true) } : {}),
     phash,
     md5: digest('md5', bytes),
     sha1: digest('sha1', bytes),

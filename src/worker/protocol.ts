@@ -13,6 +13,11 @@ export interface HashOptions {
    * only when `full` is the sole variant asked for; the hashes are then close to, not equal to, exact.
    */
   readonly fastDecode?: boolean;
+  /**
+   * Also hash the image with near-uniform borders (letterbox, padding) trimmed off, when it has any:
+   * the matcher then takes the smaller distance of the two (see docs/robustness.md).
+   */
+  readonly trimBorders?: boolean;
   readonly limits?: Partial<DecodeLimits>;
 }
 
@@ -27,6 +32,8 @@ export interface HashResult {
   readonly width: number;
   readonly height: number;
   readonly pdq: Readonly<Partial<Record<PdqVariant, PdqHash>>>;
+  /** PDQ of the border-trimmed image; only with `trimBorders`, and absent when no border was found. */
+  readonly pdqTrimmed?: Readonly<Partial<Record<PdqVariant, PdqHash>>>;
   readonly phash: string;
   readonly md5: string;
   readonly sha1: string;
