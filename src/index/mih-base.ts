@@ -1,0 +1,190 @@
+import { popcount32 } from '../hash/distance.js';
+import { boundedDistance } from './flat.js';
+import { type Layout, probeCount, probeMasks, probeRadii, substring } from './layout.js';
+import type { IndexMatch } from './types.js';
+
+/**
+ * The bulk part of a MIH index, immutable once built apart from its tombstones. Hashes are stored once,
+ * flat, in increasing id order (the store's rowid order, so a bulk load needs no reordering and
+ * remove(id) is a binary search on `ids`); each of the m tables holds positions in counting-sort layout.
+ * At 10M PDQ with 8×22 + 4×20 bits: 32 (words) + 4 (id) + 12·4 (tables) + 15 (offsets) ≈ 99 bytes an entry.
+ */
+export class MihBase {
+  readonly layout: Layout;
+  readonly n: number;
+  /** n·W words, in increasing id order. */
+  readonly words: Uint32Array;
+  /** Caller id of each position, strictly increasing. */
+  readonly ids: Uint32Array;
+  /** Per table, 2^width + 1 bucket starts. */
+  readonly offsets: readonly Uint32Array[];
+  /** Per table, positions by bucket. */
+  readonly tables: readonly Uint32Array[];
+  /** Tombstones, one bit a position. */
+  readonly dead: Uint32Array;
+  /**
+   * Runs of exact duplicates found in over-full buckets at build (flat images, one hash in several
+   * lists): only the first position of a run is in the tables and verified; `leader` marks it and
+   * `groups` holds the others, which are emitted with it.
+   */
+  readonly leader: Uint32Array;
+  readonly groups: ReadonlyMap<number, Uint32Array>;
+  liveCount: number;
+  /** Scratch for one search: positions verified so far (bits), and which words to clear after. */
+  #seen: Uint32Array | null = null;
+  #touched: Uint32Array = new Uint32Array(4096);
+
+  constructor(
+    layout: Layout,
+    words: Uint32Array,
+    ids: Uint32Array,
+    offsets: Uint32Array[],
+    tables: Uint32Array[],
+    leader: Uint32Array,
+    groups: Map<number, Uint32Array>,
+  ) {
+    this.layout = layout;
+    this.n = ids.length;
+    this.words = words;
+    this.ids = ids;
+    this.offsets = offsets;
+    this.tables = tables;
+    this.dead = new Uint32Array((this.n + 31) >>> 5);
+    this.leader = leader;
+    this.groups = groups;
+    this.liveCount = this.n;
+  }
+
+  isLive(p: number): boolean {
+    return (this.dead[p >>> 5]! & (1 << (p & 31))) === 0;
+  }
+
+  /** Position of the live entry with `id`, or −1. */
+  find(id: number): number {
+    const { ids } = this;
+    let lo = 0;
+    let hi = this.n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (ids[mid]! < id) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < this.n && ids[lo] === id && this.isLive(lo) ? lo : -1;
+  }
+
+  /** Tombstones position `p`. */
+  kill(p: number): void {
+    if (!this.isLive(p)) return;
+    this.dead[p >>> 5]! |= 1 << (p & 31);
+    this.liveCount--;
+  }
+
+  /** Appends every live entry within `r` of `q` to `out`. */
+  search(q: Uint32Array, r: number, out: IndexMatch[]): void {
+    const { layout, n } = this;
+    // Past this many expected candidates a straight scan is cheaper than probing (and has no
+    // enumeration blow-up at large radii): the probe count times the mean bucket size.
+    let meanWidth = 0;
+    for (const w of layout.widths) meanWidth += w;
+    meanWidth /= layout.m;
+    if (probeCount(layout, r) * (n / 2 ** meanWidth + 1) > n / 4) {
+      this.#scan(q, r, out);
+      return;
+    }
+    const { m, offsets: bitOff, widths, words: W } = layout;
+    const radii = probeRadii(m, r);
+    const qsub = new Uint32Array(m);
+    for (let t = 0; t < m; t++) qsub[t] = substring(q, 0, bitOff[t]!, widths[t]!);
+    const words = this.words;
+    this.#seen ??= new Uint32Array(this.dead.length);
+    const seen = this.#seen;
+    let touched: Uint32Array = this.#touched;
+    let nt = 0;
+    const q0 = q[0]!;
+    const q1 = q[1] ?? 0;
+    const q2 = q[2] ?? 0;
+    const q3 = q[3] ?? 0;
+    const q4 = q[4] ?? 0;
+    const q5 = q[5] ?? 0;
+    const q6 = q[6] ?? 0;
+    const q7 = q[7] ?? 0;
+    for (let t = 0; t < m; t++) {
+      const rt = radii[t]!;
+      if (rt < 0) continue;
+      const masks = probeMasks(widths[t]!, rt);
+      const off = this.offsets[t]!;
+      const tab = this.tables[t]!;
+      const qv = qsub[t]!;
+      for (let mi = 0; mi < masks.length; mi++) {
+        const b = qv ^ masks[mi]!;
+        const end = off[b + 1]!;
+        for (let k = off[b]!; k < end; k++) {
+          const p = tab[k]!;
+          // Verify each position once per search even when several tables reach it, as members of a
+          // near-duplicate family often do; a bit a position (n/8 bytes), cleared after the search.
+          const wi = p >>> 5;
+          const bit = 1 << (p & 31);
+          if ((seen[wi]! & bit) !== 0) continue;
+          seen[wi]! |= bit;
+          if (nt === touched.length) touched = this.#growTouched();
+          touched[nt++] = wi;
+          const o = p * W;
+          let d: number;
+          if (W === 8) {
+            // PDQ, unrolled with the query in locals: a random candidate is ~128 bits away, so two or
+            // four words reject nearly all of them. (A branch-free eight-word sum measured no faster.)
+            d = popcount32(words[o]! ^ q0) + popcount32(words[o + 1]! ^ q1);
+            if (d > r) continue;
+            d += popcount32(words[o + 2]! ^ q2) + popcount32(words[o + 3]! ^ q3);
+            if (d > r) continue;
+            d +=
+              popcount32(words[o + 4]! ^ q4) +
+              popcount32(words[o + 5]! ^ q5) +
+              popcount32(words[o + 6]! ^ q6) +
+              popcount32(words[o + 7]! ^ q7);
+          } else if (W === 2) {
+            d = popcount32(words[o]! ^ q0) + popcount32(words[o + 1]! ^ q1);
+          } else {
+            d = boundedDistance(words, o, q, W, r);
+          }
+          if (d > r) continue;
+          this.#emit(p, d, out);
+        }
+      }
+    }
+    for (let i = 0; i < nt; i++) seen[touched[i]!] = 0;
+  }
+
+  #growTouched(): Uint32Array {
+    const next = new Uint32Array(this.#touched.length * 2);
+    next.set(this.#touched);
+    this.#touched = next;
+    return next;
+  }
+
+  /** Emits position `p` if live, and the live duplicates grouped under it. */
+  #emit(p: number, d: number, out: IndexMatch[]): void {
+    const { ids } = this;
+    if (this.isLive(p)) out.push({ id: ids[p]!, distance: d });
+    if ((this.leader[p >>> 5]! & (1 << (p & 31))) === 0) return;
+    for (const f of this.groups.get(p)!) if (this.isLive(f)) out.push({ id: ids[f]!, distance: d });
+  }
+
+  #scan(q: Uint32Array, r: number, out: IndexMatch[]): void {
+    // Sequential over the storage; grouped duplicates are plain entries here.
+    const { words, ids, n } = this;
+    const W = this.layout.words;
+    for (let p = 0, o = 0; p < n; p++, o += W) {
+      const d = boundedDistance(words, o, q, W, r);
+      if (d <= r && this.isLive(p)) out.push({ id: ids[p]!, distance: d });
+    }
+  }
+
+  memoryBytes(): number {
+    let total = this.words.byteLength + this.ids.byteLength + this.dead.byteLength + this.leader.byteLength;
+    for (const o of this.offsets) total += o.byteLength;
+    for (const t of this.tables) total += t.byteLength;
+    for (const g of this.groups.values()) total += g.byteLength;
+    return total;
+  }
+}
