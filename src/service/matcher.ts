@@ -1,0 +1,383 @@
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { HashwardenError } from '../errors.js';
+import { parseHash } from '../hash/codec.js';
+import {
+  HASH_TYPE_NAMES,
+  HASH_TYPES,
+  type HashType,
+  PDQ_MIN_QUALITY,
+  type PdqVariant,
+} from '../hash/types.js';
+import { buildIndex, createIndex, type HashIndex } from '../index/index.js';
+import type { Store } from '../store/store.js';
+import type { EntryRecord, ListRecord } from '../store/types.js';
+import type { HashOptions } from '../worker/protocol.js';
+import type { Match, MatchOptions, MatchReport, QueryHashes } from './types.js';
+
+export interface MatcherOptions {
+  /** How often the change log is polled, in ms (0 disables polling; call `sync()` yourself). */
+  readonly pollMs?: number;
+  /** Called with a poll error (the matcher keeps running and retries). */
+  readonly onError?: (err: unknown) => void;
+}
+
+/** One query against one index: the hash bytes, its label, and which lists it may be compared with. */
+interface Probe {
+  readonly type: HashType;
+  readonly bytes: Uint8Array;
+  readonly transform: string;
+  /** PDQ only: the variant the query hash was computed in; lists of the other variant are skipped. */
+  readonly variant?: PdqVariant;
+}
+
+interface Hit {
+  readonly probe: Probe;
+  readonly id: number;
+  readonly distance: number;
+}
+
+/**
+ * Hashes → index lookups → entries. Holds one in-memory index per hash type, built from the store at
+ * start and kept in step with the store's change log (another process's import shows up within one
+ * poll interval, with no rebuild). Lookups are synchronous and run on the main thread.
+ */
+export class Matcher {
+  readonly #store: Store;
+  readonly #indexes = new Map<HashType, HashIndex>();
+  #lists = new Map<number, ListRecord>();
+  #seq = 0;
+  #ready = false;
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+  readonly #pollMs: number;
+  readonly #onError: (err: unknown) => void;
+
+  constructor(store: Store, options: MatcherOptions = {}) {
+    this.#store = store;
+    this.#pollMs = options.pollMs ?? 500;
+    this.#onError = options.onError ?? (() => {});
+    for (const type of HASH_TYPE_NAMES) this.#indexes.set(type, createIndex(type));
+  }
+
+  /** Opens a matcher and loads every index; resolves when it is ready. */
+  static async open(store: Store, options: MatcherOptions = {}): Promise<Matcher> {
+    const m = new Matcher(store, options);
+    await m.load();
+    return m;
+  }
+
+  /** True once the indexes are loaded (`/readyz`). */
+  get ready(): boolean {
+    return this.#ready;
+  }
+
+  /** The change-log position the indexes reflect. */
+  get indexVersion(): number {
+    return this.#seq;
+  }
+
+  /**
+   * Builds every index from the store (yielding to the event loop between batches so a server stays
+   * responsive), then replays the changes made meanwhile and starts following the log.
+   */
+  async load(): Promise<void> {
+    // Remember the log position first: changes made during the load are replayed after it (replaying an
+    // add or remove twice is harmless, since the index replaces or ignores).
+    const seq = this.#store.latestChangeSeq();
+    this.#refreshLists();
+    for (const type of HASH_TYPE_NAMES) {
+      const batches: { ids: Uint32Array; values: Uint8Array }[] = [];
+      let n = 0;
+      for (const batch of this.#store.iterateActiveEntries(type, 262_144)) {
+        batches.push(batch);
+        n += batch.ids.length;
+        await yieldToLoop();
+      }
+      const bytes = HASH_TYPES[type].bytes;
+      const ids = new Uint32Array(n);
+      const values = new Uint8Array(n * bytes);
+      let at = 0;
+      for (const b of batches) {
+        ids.set(b.ids, at);
+        values.set(b.values, at * bytes);
+        at += b.ids.length;
+      }
+      batches.length = 0;
+      this.#indexes.get(type)?.close();
+      this.#indexes.set(type, buildIndex(type, values, ids));
+      await yieldToLoop();
+    }
+    this.#seq = seq;
+    this.sync();
+    this.#ready = true;
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#closed || this.#pollMs <= 0) return;
+    this.#timer = setTimeout(() => {
+      try {
+        this.sync();
+      } catch (err) {
+        this.#onError(err);
+      }
+      this.#schedule();
+    }, this.#pollMs);
+    this.#timer.unref();
+  }
+
+  #refreshLists(): void {
+    this.#lists = new Map(this.#store.lists.list().map((l) => [l.id, l]));
+  }
+
+  /** Applies every change after the current position; returns how many. Cheap when nothing changed. */
+  sync(): number {
+    if (this.#closed) return 0;
+    if (this.#store.latestChangeSeq() <= this.#seq) return 0;
+    let applied = 0;
+    for (;;) {
+      const changes = this.#store.changesSince(this.#seq, 10_000);
+      if (changes.length === 0) break;
+      for (const c of changes) {
+        if (c.op === 'list') {
+          this.#refreshLists();
+        } else if (c.entryId !== null && c.type !== null) {
+          const index = this.#indexes.get(c.type);
+          if (c.op === 'add' || c.op === 'enable') {
+            let list = this.#lists.get(c.listId);
+            if (list === undefined) {
+              this.#refreshLists();
+              list = this.#lists.get(c.listId);
+            }
+            if (list?.enabled && c.value !== null) index?.add(c.entryId, c.value);
+          } else {
+            index?.remove(c.entryId);
+          }
+        }
+        this.#seq = c.seq;
+        applied++;
+      }
+    }
+    return applied;
+  }
+
+  /** PDQ variants that enabled lists were made with: what the worker should compute for a match. */
+  neededPdqVariants(): PdqVariant[] {
+    const variants = new Set<PdqVariant>();
+    for (const l of this.#lists.values())
+      if (l.enabled && (l.types.length === 0 || l.types.includes('pdq'))) variants.add(l.pdqVariant);
+    return variants.size === 0 ? ['reference'] : [...variants].sort();
+  }
+
+  /**
+   * What the worker should compute for an image that is to be matched: the PDQ variants enabled lists
+   * need, the 8 dihedrals (default on) and the border-trimmed PDQ (default on: it lifts padding and
+   * letterbox recall from 0 % to 99 % at no false-positive cost, docs/robustness.md).
+   */
+  hashOptions(options: { dihedral?: boolean; trimBorders?: boolean } = {}): HashOptions {
+    return {
+      pdqVariants: this.neededPdqVariants(),
+      dihedral: options.dihedral !== false,
+      trimBorders: options.trimBorders !== false,
+    };
+  }
+
+  /** Entries per hash type and the bytes the indexes hold. */
+  stats(): { type: HashType; size: number; memoryBytes: number }[] {
+    return HASH_TYPE_NAMES.map((type) => {
+      const index = this.#indexes.get(type)!;
+      return { type, size: index.size, memoryBytes: index.memoryBytes() };
+    });
+  }
+
+  /** Every enabled list (the cache the matcher filters with). */
+  lists(): ListRecord[] {
+    return [...this.#lists.values()];
+  }
+
+  /**
+   * Looks up an image's hashes in every enabled list the options allow. Thresholds are the tighter of the
+   * caller's and the list's own; PDQ below the quality floor is not matched unless asked; a safelist match
+   * suppresses that type's blocklist matches.
+   */
+  match(hashes: QueryHashes, options: MatchOptions = {}): MatchReport {
+    const dihedral = options.dihedral !== false;
+    const probes: Probe[] = [];
+    let pdqLowQuality = false;
+    const pdqProbes = (set: QueryHashes['pdq'], prefix: string) => {
+      for (const [variant, q] of Object.entries(set ?? {}) as [
+        PdqVariant,
+        NonNullable<QueryHashes['pdq']>[PdqVariant],
+      ][]) {
+        if (q === undefined) continue;
+        if (q.quality < PDQ_MIN_QUALITY && options.includeLowQuality !== true) {
+          pdqLowQuality = true;
+          continue;
+        }
+        probes.push({ type: 'pdq', bytes: parseHash('pdq', q.hex), transform: `${prefix}orig`, variant });
+        if (!dihedral || q.dihedral === undefined) continue;
+        for (const [name, hex] of Object.entries(q.dihedral)) {
+          if (name !== 'orig' && hex !== undefined)
+            probes.push({
+              type: 'pdq',
+              bytes: parseHash('pdq', hex),
+              transform: `${prefix}${name}`,
+              variant,
+            });
+        }
+      }
+    };
+    pdqProbes(hashes.pdq, '');
+    pdqProbes(hashes.pdqTrimmed, 'trim:');
+    if (hashes.phash !== undefined)
+      probes.push({ type: 'phash', bytes: parseHash('phash', hashes.phash), transform: 'orig' });
+    for (const type of ['md5', 'sha1', 'sha256'] as const) {
+      const hex = hashes[type];
+      if (hex !== undefined) probes.push({ type, bytes: parseHash(type, hex), transform: 'exact' });
+    }
+    return this.#run(probes, options, pdqLowQuality);
+  }
+
+  /**
+   * Looks up one caller-supplied hash (for `/v1/lookup` and `hashwarden lookup`). A PDQ hash is compared
+   * with lists of either variant unless `pdqVariant` says which one it was made with.
+   */
+  lookup(type: HashType, hex: string, options: MatchOptions & { pdqVariant?: PdqVariant } = {}): MatchReport {
+    const bytes = parseHash(type, hex);
+    const probe: Probe =
+      options.pdqVariant !== undefined && type === 'pdq'
+        ? {
+            type,
+            bytes,
+            transform: HASH_TYPES[type].kind === 'exact' ? 'exact' : 'orig',
+            variant: options.pdqVariant,
+          }
+        : { type, bytes, transform: HASH_TYPES[type].kind === 'exact' ? 'exact' : 'orig' };
+    return this.#run([probe], options, false);
+  }
+
+  #eligibleLists(options: MatchOptions): Map<number, ListRecord> {
+    const wanted = options.lists ? new Set(options.lists) : undefined;
+    const allowed = options.allowedLists ? new Set(options.allowedLists) : undefined;
+    if (wanted) {
+      for (const name of wanted) {
+        const known = [...this.#lists.values()].some((l) => l.name === name);
+        if (!known || (allowed && !allowed.has(name))) {
+          throw new HashwardenError('HW_ERR_LIST_NOT_FOUND', `no list named "${name}"`);
+        }
+      }
+    }
+    const out = new Map<number, ListRecord>();
+    for (const l of this.#lists.values()) {
+      if (!l.enabled) continue;
+      if (wanted && !wanted.has(l.name)) continue;
+      if (allowed && !allowed.has(l.name)) continue;
+      out.set(l.id, l);
+    }
+    return out;
+  }
+
+  #threshold(list: ListRecord, type: HashType, options: MatchOptions): number {
+    const own = list.thresholds[type] ?? HASH_TYPES[type].defaultThreshold;
+    const asked = options.thresholds?.[type];
+    return asked === undefined ? own : Math.min(own, asked);
+  }
+
+  #run(probes: readonly Probe[], options: MatchOptions, pdqLowQuality: boolean): MatchReport {
+    if (this.#closed) throw new HashwardenError('HW_ERR_INTERNAL', 'the matcher is closed');
+    for (const [type, t] of Object.entries(options.thresholds ?? {})) {
+      const info = HASH_TYPES[type as HashType];
+      if (
+        info === undefined ||
+        !Number.isInteger(t) ||
+        (t as number) < 0 ||
+        (t as number) > info.maxThreshold
+      ) {
+        throw new HashwardenError(
+          'HW_ERR_BAD_OPTION',
+          `threshold for ${type} must be an integer from 0 to ${info?.maxThreshold ?? 0}`,
+        );
+      }
+    }
+    const lists = this.#eligibleLists(options);
+    if (lists.size === 0 || probes.length === 0) {
+      return {
+        matched: false,
+        matches: [],
+        safelisted: [],
+        suppressed: 0,
+        pdqLowQuality,
+        indexVersion: this.#seq,
+      };
+    }
+    // The widest radius any eligible list allows per type: the index is searched once per probe at it,
+    // and each hit is then held to its own list's threshold.
+    const radius = new Map<HashType, number>();
+    for (const l of lists.values()) {
+      for (const type of HASH_TYPE_NAMES)
+        radius.set(type, Math.max(radius.get(type) ?? 0, this.#threshold(l, type, options)));
+    }
+    const best = new Map<number, Hit>();
+    for (const probe of probes) {
+      const index = this.#indexes.get(probe.type);
+      if (index === undefined || index.size === 0) continue;
+      for (const { id, distance } of index.search(probe.bytes, radius.get(probe.type) ?? 0)) {
+        const prev = best.get(id);
+        if (prev === undefined || distance < prev.distance) best.set(id, { probe, id, distance });
+      }
+    }
+    if (best.size === 0)
+      return {
+        matched: false,
+        matches: [],
+        safelisted: [],
+        suppressed: 0,
+        pdqLowQuality,
+        indexVersion: this.#seq,
+      };
+
+    const matches: Match[] = [];
+    const safelisted: Match[] = [];
+    for (const entry of this.#store.entries.getMany([...best.keys()])) {
+      const hit = best.get(entry.id)!;
+      const list = lists.get(entry.listId);
+      if (list === undefined || !isLive(entry)) continue;
+      if (hit.probe.variant !== undefined && list.pdqVariant !== hit.probe.variant) continue;
+      if (hit.distance > this.#threshold(list, entry.type, options)) continue;
+      const m: Match = {
+        list: list.name,
+        entryId: entry.id,
+        externalId: entry.externalId,
+        type: entry.type,
+        distance: hit.distance,
+        transform: hit.probe.transform,
+        labels: entry.labels,
+      };
+      (list.kind === 'safelist' ? safelisted : matches).push(m);
+    }
+    const safeTypes = new Set(safelisted.map((m) => m.type));
+    const kept = matches.filter((m) => !safeTypes.has(m.type));
+    kept.sort((a, b) => a.distance - b.distance || a.entryId - b.entryId);
+    safelisted.sort((a, b) => a.distance - b.distance || a.entryId - b.entryId);
+    return {
+      matched: kept.length > 0,
+      matches: kept,
+      safelisted,
+      suppressed: matches.length - kept.length,
+      pdqLowQuality,
+      indexVersion: this.#seq,
+    };
+  }
+
+  /** Stops following the log and releases the indexes. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    for (const index of this.#indexes.values()) index.close();
+  }
+}
+
+function isLive(e: EntryRecord): boolean {
+  return e.removedAt === null && !e.disabled;
+}
