@@ -28,6 +28,24 @@ export const ERRORS = {
   HW_ERR_OVERLOADED: { status: 503, message: 'The service is overloaded; retry later' },
   HW_ERR_POOL_CLOSED: { status: 503, message: 'The worker pool is shutting down' },
   HW_ERR_WORKER_FAILED: { status: 500, message: 'A worker failed while processing the request' },
+  HW_ERR_REMOTE_LOOKUP: { status: 502, message: 'The remote hashwarden lookup failed' },
+  HW_ERR_CHECKPOINT_MISMATCH: {
+    status: 409,
+    message: 'The checkpoint belongs to another scan (other inputs, outputs or options)',
+  },
+  HW_ERR_UNAUTHORIZED: { status: 401, message: 'A valid API key is required (Authorization: Bearer <key>)' },
+  HW_ERR_FORBIDDEN: { status: 403, message: 'The API key does not have the scope or list access this needs' },
+  HW_ERR_RATE_LIMITED: { status: 429, message: 'Too many requests; retry later' },
+  HW_ERR_NOT_READY: { status: 503, message: 'The service is starting: indexes are still loading' },
+  HW_ERR_NOT_FOUND: { status: 404, message: 'No such route' },
+  HW_ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'The route does not accept this method' },
+  HW_ERR_REQUEST_TIMEOUT: { status: 408, message: 'The request took too long to arrive' },
+  HW_ERR_KEY_EXISTS: { status: 409, message: 'An API key with this name exists already' },
+  HW_ERR_KEY_NOT_FOUND: { status: 404, message: 'No API key has this name' },
+  HW_ERR_UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    message: 'The request body has a content type this route does not accept',
+  },
   HW_ERR_INTERNAL: { status: 500, message: 'Internal error' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -3,6 +3,7 @@ import { type Command, Option } from 'commander';
 import { HashwardenError } from '../errors.js';
 import { PDQ_VARIANTS, type PdqVariant } from '../hash/types.js';
 import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from '../image/decode.js';
+import { mapOrdered } from '../service/scan/window.js';
 import { HashPool } from '../worker/pool.js';
 import type { HashResult } from '../worker/protocol.js';
 import { csvLine, positiveInt, writeOut } from './output.js';
@@ -126,7 +127,6 @@ export async function* hashFiles(
   options: { variant: PdqVariant; dihedral: boolean; fastDecode: boolean; limits: DecodeLimits },
 ): AsyncGenerator<Outcome> {
   const window = Math.max(2, pool.threads * 4);
-  const pending: Promise<Outcome>[] = [];
   const start = async (file: string): Promise<Outcome> => {
     try {
       const bytes = await readInput(file, options.limits.maxInputBytes);
@@ -142,11 +142,7 @@ export async function* hashFiles(
       return { file, error: e.toJSON() };
     }
   };
-  let next = 0;
-  while (next < files.length || pending.length > 0) {
-    while (next < files.length && pending.length < window) pending.push(start(files[next++]!));
-    yield await pending.shift()!;
-  }
+  yield* mapOrdered(files, window, start);
 }
 
 /** `hashwarden hash`: prints every hash of every input, in input order. */

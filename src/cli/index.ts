@@ -1,6 +1,12 @@
 import { Command, CommanderError } from 'commander';
 import { HashwardenError } from '../errors.js';
 import { registerHashCommand } from './hash.js';
+import { registerImportExportCommands } from './import-export.js';
+import { registerKeysCommands } from './keys.js';
+import { registerListCommands } from './lists.js';
+import { registerMatchCommands } from './match.js';
+import { registerScanCommand } from './scan.js';
+import { registerServeCommand } from './serve.js';
 
 /** Builds the `hashwarden` command tree. */
 export function buildProgram(): Command {
@@ -10,6 +16,12 @@ export function buildProgram(): Command {
     .showHelpAfterError('(add --help for usage)')
     .exitOverride();
   registerHashCommand(program);
+  registerMatchCommands(program);
+  registerListCommands(program);
+  registerImportExportCommands(program);
+  registerScanCommand(program);
+  registerServeCommand(program);
+  registerKeysCommands(program);
   return program;
 }
 
