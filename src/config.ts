@@ -19,6 +19,8 @@ export interface Config {
   readonly taskTimeoutMs: number;
   /** Largest request body (and image), in bytes. */
   readonly maxBodyBytes: number;
+  /** Largest bulk-entry upload (NDJSON/CSV streamed into a list), in bytes; it is never held in memory. */
+  readonly maxImportBytes: number;
   /** Largest image in pixels (width × height). */
   readonly maxPixels: number;
   /** libvips processing budget per image, in seconds. */
@@ -31,6 +33,8 @@ export interface Config {
   readonly changePollMs: number;
   /** In-flight requests are given this long to finish on SIGTERM, in ms. */
   readonly shutdownGraceMs: number;
+  /** Event-loop delay past which requests get 503 (under pressure), in ms. */
+  readonly maxEventLoopDelayMs: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -42,12 +46,14 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   maxQueue: 64,
   taskTimeoutMs: 15_000,
   maxBodyBytes: 20 * 1024 * 1024,
+  maxImportBytes: 1024 * 1024 * 1024,
   maxPixels: 50_000_000,
   decodeTimeoutSeconds: 10,
   rateLimitPerMinute: 6000,
   requestTimeoutMs: 30_000,
   changePollMs: 500,
   shutdownGraceMs: 10_000,
+  maxEventLoopDelayMs: 1000,
   logLevel: 'info',
 });
 
@@ -97,6 +103,15 @@ export function loadConfig(
     if (fromFlag !== undefined) out[key] = parseValue(key, fromFlag);
   }
   return Object.freeze(out) as unknown as Config;
+}
+
+/**
+ * The database path CLI commands default to: `HASHWARDEN_DB_PATH` when set, else the built-in default.
+ * (Commands that take `--db` need only this setting, so they do not validate the whole environment.)
+ */
+export function defaultDbPath(env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env[envName('dbPath')]?.trim();
+  return fromEnv ? fromEnv : DEFAULT_CONFIG.dbPath;
 }
 
 /** The settings table for README and `--help`: name, environment variable, default. */

@@ -1,10 +1,10 @@
 import os from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import { type Command, Option } from 'commander';
+import { defaultDbPath } from '../config.js';
 import { HashwardenError } from '../errors.js';
 import { parseHashType } from '../hash/codec.js';
 import { PDQ_VARIANTS, type PdqVariant } from '../hash/types.js';
-import { DEFAULT_DB_PATH } from '../store/db.js';
 import {
   LIST_KINDS,
   type ListKind,
@@ -32,7 +32,11 @@ export function defaultActor(): string {
 /** Adds --db and --actor to a command. */
 export function withStoreOptions(cmd: Command): Command {
   return cmd
-    .option('--db <path>', 'the database file (its directory is created)', DEFAULT_DB_PATH)
+    .option(
+      '--db <path>',
+      'the database file (its directory is created; env HASHWARDEN_DB_PATH)',
+      defaultDbPath(),
+    )
     .option('--actor <name>', 'who is recorded in the audit trail', defaultActor());
 }
 

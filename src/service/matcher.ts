@@ -17,9 +17,14 @@ import type { Match, MatchOptions, MatchReport, QueryHashes } from './types.js';
 export interface MatcherOptions {
   /** How often the change log is polled, in ms (0 disables polling; call `sync()` yourself). */
   readonly pollMs?: number;
+  /** Pending changes past which a bulk rebuild replaces one-by-one replay (default REBUILD_GAP). */
+  readonly rebuildGap?: number;
   /** Called with a poll error (the matcher keeps running and retries). */
   readonly onError?: (err: unknown) => void;
 }
+
+/** Past this many pending changes, a bulk rebuild is cheaper than replaying them one by one. */
+export const REBUILD_GAP = 100_000;
 
 /** One query against one index: the hash bytes, its label, and which lists it may be compared with. */
 interface Probe {
@@ -47,14 +52,17 @@ export class Matcher {
   #lists = new Map<number, ListRecord>();
   #seq = 0;
   #ready = false;
+  #rebuilding: Promise<void> | null = null;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
   readonly #pollMs: number;
+  readonly #rebuildGap: number;
   readonly #onError: (err: unknown) => void;
 
   constructor(store: Store, options: MatcherOptions = {}) {
     this.#store = store;
     this.#pollMs = options.pollMs ?? 500;
+    this.#rebuildGap = options.rebuildGap ?? REBUILD_GAP;
     this.#onError = options.onError ?? (() => {});
     for (const type of HASH_TYPE_NAMES) this.#indexes.set(type, createIndex(type));
   }
@@ -76,15 +84,32 @@ export class Matcher {
     return this.#seq;
   }
 
+  /** Resolves when a background rebuild (if one is running) has finished. */
+  async settled(): Promise<void> {
+    await this.#rebuilding;
+  }
+
   /**
    * Builds every index from the store (yielding to the event loop between batches so a server stays
    * responsive), then replays the changes made meanwhile and starts following the log.
    */
   async load(): Promise<void> {
-    // Remember the log position first: changes made during the load are replayed after it (replaying an
-    // add or remove twice is harmless, since the index replaces or ignores).
+    await this.#rebuild();
+    this.#ready = true;
+    this.#schedule();
+  }
+
+  /**
+   * Builds fresh indexes off the request path and swaps them in at once; the old ones keep answering
+   * until then. Used at start and when the log has run far ahead (a bulk import by another process):
+   * one bulk build is much cheaper than replaying a million single additions.
+   */
+  async #rebuild(): Promise<void> {
+    // Remember the log position first: changes made during the build are replayed after it (replaying
+    // an add or remove twice is harmless, since the index replaces or ignores).
     const seq = this.#store.latestChangeSeq();
-    this.#refreshLists();
+    const lists = new Map(this.#store.lists.list().map((l) => [l.id, l]));
+    const fresh = new Map<HashType, HashIndex>();
     for (const type of HASH_TYPE_NAMES) {
       const batches: { ids: Uint32Array; values: Uint8Array }[] = [];
       let n = 0;
@@ -103,14 +128,20 @@ export class Matcher {
         at += b.ids.length;
       }
       batches.length = 0;
-      this.#indexes.get(type)?.close();
-      this.#indexes.set(type, buildIndex(type, values, ids));
+      fresh.set(type, buildIndex(type, values, ids));
       await yieldToLoop();
     }
+    if (this.#closed) {
+      for (const index of fresh.values()) index.close();
+      return;
+    }
+    for (const [type, index] of fresh) {
+      this.#indexes.get(type)?.close();
+      this.#indexes.set(type, index);
+    }
+    this.#lists = lists;
     this.#seq = seq;
     this.sync();
-    this.#ready = true;
-    this.#schedule();
   }
 
   #schedule(): void {
@@ -130,10 +161,23 @@ export class Matcher {
     this.#lists = new Map(this.#store.lists.list().map((l) => [l.id, l]));
   }
 
-  /** Applies every change after the current position; returns how many. Cheap when nothing changed. */
+  /**
+   * Applies every change after the current position; returns how many. Cheap when nothing changed.
+   * When the log is more than `rebuildGap` changes ahead, it starts a background rebuild instead
+   * (and returns 0); the current indexes answer until the new ones are swapped in.
+   */
   sync(): number {
-    if (this.#closed) return 0;
-    if (this.#store.latestChangeSeq() <= this.#seq) return 0;
+    if (this.#closed || this.#rebuilding !== null) return 0;
+    const latest = this.#store.latestChangeSeq();
+    if (latest <= this.#seq) return 0;
+    if (this.#ready && latest - this.#seq > this.#rebuildGap) {
+      this.#rebuilding = this.#rebuild()
+        .catch((err: unknown) => this.#onError(err))
+        .finally(() => {
+          this.#rebuilding = null;
+        });
+      return 0;
+    }
     let applied = 0;
     for (;;) {
       const changes = this.#store.changesSince(this.#seq, 10_000);

@@ -219,4 +219,21 @@ describe('Matcher', () => {
       expect(matcher.lookup('pdq', hex(flip(h, 5, 100))).matches[0]?.distance).toBe(5);
     expect(parseHash('pdq', hex(hs[0]!))).toEqual(hs[0]);
   });
+
+  it('rebuilds in the background instead of replaying a long run of changes', async () => {
+    matcher = await Matcher.open(store, { pollMs: 0, rebuildGap: 50 });
+    const hs = Array.from({ length: 200 }, (_, i) => baseHash(1000 + i));
+    store.lists.create({ name: 'big' }, 't');
+    await store.importEntries(
+      'big',
+      hs.map((h) => hex(h)),
+      { format: 'lines', type: 'pdq', actor: 't' },
+    );
+    const q = { pdq: { reference: { hex: hex(hs[7]!), quality: 100 } } };
+    expect(matcher.sync()).toBe(0); // started a rebuild; the old index still answers meanwhile
+    await matcher.settled();
+    expect(matcher.match(q).matched).toBe(true);
+    expect(matcher.stats().find((s) => s.type === 'pdq')?.size).toBe(200);
+    expect(matcher.indexVersion).toBe(store.latestChangeSeq());
+  });
 });
