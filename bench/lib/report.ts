@@ -60,6 +60,14 @@ export async function writeReport(name: string, json: unknown, markdown: string)
   await mkdir(RESULTS_DIR, { recursive: true });
   await writeFile(join(RESULTS_DIR, `${name}.json`), `${JSON.stringify(json, null, 2)}\n`);
   await writeFile(join(RESULTS_DIR, `${name}.md`), `${markdown.trimEnd()}\n`);
+  await fillReadme([name]);
+}
+
+/**
+ * Replaces each README section between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->` with the
+ * committed `bench/results/NAME.md`, so README tables are always generated, never typed.
+ */
+export async function fillReadme(names: readonly string[]): Promise<void> {
   const readmePath = join(REPO_ROOT, 'README.md');
   let readme: string;
   try {
@@ -67,14 +75,21 @@ export async function writeReport(name: string, json: unknown, markdown: string)
   } catch {
     return;
   }
-  const open = `<!-- bench:${name} -->`;
-  const close = `<!-- /bench:${name} -->`;
-  const a = readme.indexOf(open);
-  const b = readme.indexOf(close);
-  if (a >= 0 && b > a) {
-    const next = `${readme.slice(0, a + open.length)}\n${markdown.trimEnd()}\n${readme.slice(b)}`;
-    await writeFile(readmePath, next);
+  for (const name of names) {
+    let markdown: string;
+    try {
+      markdown = await readFile(join(RESULTS_DIR, `${name}.md`), 'utf8');
+    } catch {
+      continue;
+    }
+    const open = `<!-- bench:${name} -->`;
+    const close = `<!-- /bench:${name} -->`;
+    const a = readme.indexOf(open);
+    const b = readme.indexOf(close);
+    if (a >= 0 && b > a)
+      readme = `${readme.slice(0, a + open.length)}\n${markdown.trimEnd()}\n${readme.slice(b)}`;
   }
+  await writeFile(readmePath, readme);
 }
 
 /** Simple argv parsing for benchmarks: `--key value` and `--flag`. */
