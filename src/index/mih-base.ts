@@ -33,6 +33,9 @@ export class MihBase {
   /** Scratch for one search: positions verified so far (bits), and which words to clear after. */
   #seen: Uint32Array | null = null;
   #touched: Uint32Array = new Uint32Array(4096);
+  #cand: Uint32Array = new Uint32Array(4096);
+  /** Keeps the cache-warming loads of a search observable, so the JIT cannot drop them. */
+  sink = 0;
 
   constructor(
     layout: Layout,
@@ -100,14 +103,10 @@ export class MihBase {
     const seen = this.#seen;
     let touched: Uint32Array = this.#touched;
     let nt = 0;
-    const q0 = q[0]!;
-    const q1 = q[1] ?? 0;
-    const q2 = q[2] ?? 0;
-    const q3 = q[3] ?? 0;
-    const q4 = q[4] ?? 0;
-    const q5 = q[5] ?? 0;
-    const q6 = q[6] ?? 0;
-    const q7 = q[7] ?? 0;
+    let cand: Uint32Array = this.#cand;
+    let nc = 0;
+    // Phase 1: gather each candidate position once (members of a near-duplicate family are often reached
+    // from several tables); a bit a position (n/8 bytes), cleared after the search.
     for (let t = 0; t < m; t++) {
       const rt = radii[t]!;
       if (rt < 0) continue;
@@ -120,39 +119,66 @@ export class MihBase {
         const end = off[b + 1]!;
         for (let k = off[b]!; k < end; k++) {
           const p = tab[k]!;
-          // Verify each position once per search even when several tables reach it, as members of a
-          // near-duplicate family often do; a bit a position (n/8 bytes), cleared after the search.
           const wi = p >>> 5;
           const bit = 1 << (p & 31);
           if ((seen[wi]! & bit) !== 0) continue;
           seen[wi]! |= bit;
           if (nt === touched.length) touched = this.#growTouched();
           touched[nt++] = wi;
-          const o = p * W;
-          let d: number;
-          if (W === 8) {
-            // PDQ, unrolled with the query in locals: a random candidate is ~128 bits away, so two or
-            // four words reject nearly all of them. (A branch-free eight-word sum measured no faster.)
-            d = popcount32(words[o]! ^ q0) + popcount32(words[o + 1]! ^ q1);
-            if (d > r) continue;
-            d += popcount32(words[o + 2]! ^ q2) + popcount32(words[o + 3]! ^ q3);
-            if (d > r) continue;
-            d +=
-              popcount32(words[o + 4]! ^ q4) +
-              popcount32(words[o + 5]! ^ q5) +
-              popcount32(words[o + 6]! ^ q6) +
-              popcount32(words[o + 7]! ^ q7);
-          } else if (W === 2) {
-            d = popcount32(words[o]! ^ q0) + popcount32(words[o + 1]! ^ q1);
-          } else {
-            d = boundedDistance(words, o, q, W, r);
-          }
-          if (d > r) continue;
-          this.#emit(p, d, out);
+          if (nc === cand.length) cand = this.#growCand();
+          cand[nc++] = p;
         }
       }
     }
     for (let i = 0; i < nt; i++) seen[touched[i]!] = 0;
+    // Phase 2: touch each candidate's hash once. These loads are independent, so the CPU overlaps
+    // dozens of cache misses; in the verify loop below, the popcount work between loads would limit
+    // that to a few at a time. Measured: about 2.5× fewer ns a candidate on a 1M-entry PDQ index.
+    let sink = 0;
+    for (let i = 0; i < nc; i++) sink ^= words[cand[i]! * W]!;
+    this.sink = sink;
+    // Phase 3: verify against the warmed cache lines.
+    const q0 = q[0]!;
+    const q1 = q[1] ?? 0;
+    const q2 = q[2] ?? 0;
+    const q3 = q[3] ?? 0;
+    const q4 = q[4] ?? 0;
+    const q5 = q[5] ?? 0;
+    const q6 = q[6] ?? 0;
+    const q7 = q[7] ?? 0;
+    for (let i = 0; i < nc; i++) {
+      const p = cand[i]!;
+      const o = p * W;
+      let d: number;
+      if (W === 8) {
+        // PDQ, unrolled with the query in locals: a random candidate is ~128 bits away, so four words
+        // reject nearly all of them.
+        d =
+          popcount32(words[o]! ^ q0) +
+          popcount32(words[o + 1]! ^ q1) +
+          popcount32(words[o + 2]! ^ q2) +
+          popcount32(words[o + 3]! ^ q3);
+        if (d > r) continue;
+        d +=
+          popcount32(words[o + 4]! ^ q4) +
+          popcount32(words[o + 5]! ^ q5) +
+          popcount32(words[o + 6]! ^ q6) +
+          popcount32(words[o + 7]! ^ q7);
+      } else if (W === 2) {
+        d = popcount32(words[o]! ^ q0) + popcount32(words[o + 1]! ^ q1);
+      } else {
+        d = boundedDistance(words, o, q, W, r);
+      }
+      if (d > r) continue;
+      this.#emit(p, d, out);
+    }
+  }
+
+  #growCand(): Uint32Array {
+    const next = new Uint32Array(this.#cand.length * 2);
+    next.set(this.#cand);
+    this.#cand = next;
+    return next;
   }
 
   #growTouched(): Uint32Array {
