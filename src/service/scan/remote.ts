@@ -90,13 +90,20 @@ export class RemoteLookup implements LookupBackend {
     const queries: Query[] = [];
     const pdq = result.pdq[this.#o.pdqVariant];
     const lowQuality = pdq !== undefined && pdq.quality < PDQ_MIN_QUALITY;
-    if (pdq !== undefined && (!lowQuality || this.#o.match.includeLowQuality === true)) {
-      queries.push({ type: 'pdq', value: pdq.hex, transform: 'orig' });
-      if (this.#o.match.dihedral !== false && pdq.dihedral !== undefined) {
+    const allowed = !lowQuality || this.#o.match.includeLowQuality === true;
+    // The image's PDQ, and its border-trimmed PDQ when the worker found a border (`trim:` transforms).
+    const sets = [
+      { hash: pdq, prefix: '' },
+      { hash: result.pdqTrimmed?.[this.#o.pdqVariant], prefix: 'trim:' },
+    ];
+    for (const { hash, prefix } of sets) {
+      if (hash === undefined || !allowed || (prefix !== '' && hash.quality < PDQ_MIN_QUALITY)) continue;
+      queries.push({ type: 'pdq', value: hash.hex, transform: `${prefix}orig` });
+      if (this.#o.match.dihedral !== false && hash.dihedral !== undefined) {
         for (const name of DIHEDRAL_NAMES) {
-          const hex = pdq.dihedral[name];
+          const hex = hash.dihedral[name];
           if (name !== 'orig' && hex !== undefined)
-            queries.push({ type: 'pdq', value: hex, transform: name });
+            queries.push({ type: 'pdq', value: hex, transform: `${prefix}${name}` });
         }
       }
     }
