@@ -1,17 +1,6 @@
+export { csvField, csvLine } from '../csv.js';
+
 /** Small helpers shared by commands that write reports. */
-
-/** Quotes a CSV field when it needs it (RFC 4180). */
-export function csvField(value: string | number | undefined | null): string {
-  if (value === undefined || value === null) return '';
-  const s = String(value);
-  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-}
-
-/** One CSV line from fields. */
-export function csvLine(fields: readonly (string | number | undefined | null)[]): string {
-  return `${fields.map(csvField).join(',')}\n`;
-}
-
 /** Writes to a stream, waiting for 'drain' when its buffer is full (so output never piles up in memory). */
 export async function writeOut(stream: NodeJS.WritableStream, text: string): Promise<void> {
   if (!stream.write(text)) {

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import type Database from 'better-sqlite3';
+import { csvField } from '../csv.js';
 import { bytesToHex } from '../hash/codec.js';
 import type { HashType } from '../hash/types.js';
 import type { Db } from './db.js';
@@ -60,9 +61,4 @@ function jsonLine(type: HashType, value: Buffer, ext: string | null, labels: str
 
 function csvLine(type: HashType, value: Buffer, ext: string | null, labels: string | null): string {
   return `${type},${bytesToHex(value)},${csvField(ext ?? '')},${csvField(labels ?? '')}\n`;
-}
-
-/** RFC 4180: quote a field holding a comma, quote or line break; double inner quotes. */
-function csvField(s: string): string {
-  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }

@@ -12,17 +12,9 @@ import {
   sampleWebp,
   truncatedJpeg,
 } from '../helpers/bad-images.js';
+import { rejectionCode } from '../helpers/errors.js';
 
 const VECTORS = new URL('../../fixtures/pdq-vectors/', import.meta.url);
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'ok';
-  } catch (err) {
-    return (err as { code?: string }).code ?? `untyped: ${String(err)}`;
-  }
-}
 
 describe('sniffFormat', () => {
   it('recognises supported containers and names unsupported ones', async () => {
@@ -99,19 +91,19 @@ describe('decodeImage', () => {
   });
 
   it('gives a typed error for every bad input', async () => {
-    expect(await codeOf(decodeImage(new Uint8Array(0)))).toBe('HW_ERR_EMPTY_INPUT');
-    expect(await codeOf(decodeImage(Buffer.from('just some text, not an image\n')))).toBe(
+    expect(await rejectionCode(decodeImage(new Uint8Array(0)))).toBe('HW_ERR_EMPTY_INPUT');
+    expect(await rejectionCode(decodeImage(Buffer.from('just some text, not an image\n')))).toBe(
       'HW_ERR_NOT_AN_IMAGE',
     );
-    expect(await codeOf(decodeImage(Buffer.from('BM\0\0\0\0\0\0')))).toBe('HW_ERR_UNSUPPORTED_FORMAT');
-    expect(await codeOf(decodeImage(await truncatedJpeg()))).toBe('HW_ERR_CORRUPT_IMAGE');
-    expect(await codeOf(decodeImage(pngClaiming(100_000, 100_000)))).toBe('HW_ERR_TOO_MANY_PIXELS');
-    expect(await codeOf(decodeImage(await gifBomb()))).toBe('HW_ERR_TOO_MANY_PIXELS');
-    expect(await codeOf(decodeImage(await corruptWebp()))).toBe('HW_ERR_CORRUPT_IMAGE');
-    expect(await codeOf(decodeImage(await samplePng(), { limits: { maxInputBytes: 10 } }))).toBe(
+    expect(await rejectionCode(decodeImage(Buffer.from('BM\0\0\0\0\0\0')))).toBe('HW_ERR_UNSUPPORTED_FORMAT');
+    expect(await rejectionCode(decodeImage(await truncatedJpeg()))).toBe('HW_ERR_CORRUPT_IMAGE');
+    expect(await rejectionCode(decodeImage(pngClaiming(100_000, 100_000)))).toBe('HW_ERR_TOO_MANY_PIXELS');
+    expect(await rejectionCode(decodeImage(await gifBomb()))).toBe('HW_ERR_TOO_MANY_PIXELS');
+    expect(await rejectionCode(decodeImage(await corruptWebp()))).toBe('HW_ERR_CORRUPT_IMAGE');
+    expect(await rejectionCode(decodeImage(await samplePng(), { limits: { maxInputBytes: 10 } }))).toBe(
       'HW_ERR_TOO_LARGE',
     );
-    expect(await codeOf(decodeImage(await samplePng(64, 48), { limits: { maxPixels: 1000 } }))).toBe(
+    expect(await rejectionCode(decodeImage(await samplePng(64, 48), { limits: { maxPixels: 1000 } }))).toBe(
       'HW_ERR_TOO_MANY_PIXELS',
     );
   });

@@ -2,21 +2,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { hashImage } from '../../src/worker/compute.js';
 import { HashPool } from '../../src/worker/pool.js';
 import { gifBomb, pngClaiming, sampleJpeg, samplePng, truncatedJpeg } from '../helpers/bad-images.js';
+import { rejectionCode } from '../helpers/errors.js';
 
 let pool: HashPool | undefined;
 afterEach(async () => {
   await pool?.destroy();
   pool = undefined;
 });
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'ok';
-  } catch (err) {
-    return (err as { code?: string }).code ?? `untyped: ${String(err)}`;
-  }
-}
 
 describe('HashPool', () => {
   it('computes in a worker exactly what the direct call computes, every hash from one decode', async () => {
@@ -55,14 +47,14 @@ describe('HashPool', () => {
       [pngClaiming(100_000, 100_000), 'HW_ERR_TOO_MANY_PIXELS'],
       [await gifBomb(), 'HW_ERR_TOO_MANY_PIXELS'],
     ] as const;
-    for (const [bytes, code] of bad) expect(await codeOf(pool.hash(bytes))).toBe(code);
+    for (const [bytes, code] of bad) expect(await rejectionCode(pool.hash(bytes))).toBe(code);
     expect((await pool.hash(await samplePng())).format).toBe('png');
     expect(pool.threadCount).toBe(2);
   });
 
   it('replaces a worker thread that dies and reports the failure with a code', async () => {
     pool = new HashPool({ threads: 1 });
-    expect(await codeOf(pool.crashOneWorkerForTest())).toBe('HW_ERR_WORKER_FAILED');
+    expect(await rejectionCode(pool.crashOneWorkerForTest())).toBe('HW_ERR_WORKER_FAILED');
     expect((await pool.hash(await samplePng())).format).toBe('png');
     expect(pool.threadCount).toBe(1);
   });
@@ -70,25 +62,27 @@ describe('HashPool', () => {
   it('fails fast with HW_ERR_OVERLOADED when the queue is full, then recovers', async () => {
     pool = new HashPool({ threads: 1, maxQueue: 1 });
     const jpeg = await sampleJpeg(1500, 1000);
-    const results = await Promise.all(Array.from({ length: 8 }, () => codeOf(pool!.hash(Buffer.from(jpeg)))));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => rejectionCode(pool!.hash(Buffer.from(jpeg)))),
+    );
     expect(results.filter((c) => c === 'HW_ERR_OVERLOADED').length).toBeGreaterThan(0);
     expect(results.filter((c) => c === 'ok').length).toBeGreaterThan(0);
-    expect(await codeOf(pool.hash(Buffer.from(jpeg)))).toBe('ok');
+    expect(await rejectionCode(pool.hash(Buffer.from(jpeg)))).toBe('ok');
   });
 
   it('ends a task past its time budget with HW_ERR_DECODE_TIMEOUT, then serves the next one', async () => {
     pool = new HashPool({ threads: 1, taskTimeoutMs: 1 });
     const big = await sampleJpeg(3000, 2000);
-    expect(await codeOf(pool.hash(big))).toBe('HW_ERR_DECODE_TIMEOUT');
+    expect(await rejectionCode(pool.hash(big))).toBe('HW_ERR_DECODE_TIMEOUT');
     await pool.destroy();
     pool = new HashPool({ threads: 1 });
-    expect(await codeOf(pool.hash(await samplePng()))).toBe('ok');
+    expect(await rejectionCode(pool.hash(await samplePng()))).toBe('ok');
   });
 
   it('refuses work after close()', async () => {
     pool = new HashPool({ threads: 1 });
     await pool.close();
     await pool.close();
-    expect(await codeOf(pool.hash(await samplePng()))).toBe('HW_ERR_POOL_CLOSED');
+    expect(await rejectionCode(pool.hash(await samplePng()))).toBe('HW_ERR_POOL_CLOSED');
   });
 });

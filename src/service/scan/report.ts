@@ -4,6 +4,7 @@
  * it on resume.
  */
 import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, writeSync } from 'node:fs';
+import { csvLine } from '../../csv.js';
 import type { PdqVariant } from '../../hash/types.js';
 import type { HashResult } from '../../worker/protocol.js';
 import type { Match } from '../types.js';
@@ -51,16 +52,6 @@ export const CSV_COLUMNS = Object.freeze([
   'transform',
   'labels',
 ]);
-
-function csvField(value: string | number | boolean | undefined | null): string {
-  if (value === undefined || value === null) return '';
-  const s = String(value);
-  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-}
-
-function csvLine(fields: readonly (string | number | boolean | undefined | null)[]): string {
-  return `${fields.map(csvField).join(',')}\n`;
-}
 
 /** The header a CSV report starts with (nothing for NDJSON). */
 export function reportHeader(format: ReportFormat): string {
