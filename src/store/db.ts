@@ -52,6 +52,28 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
   }
 }
 
+/** True for an error raised by SQLite itself (better-sqlite3's SqliteError), not by our code. */
+export function isSqliteError(err: unknown): err is InstanceType<typeof Database.SqliteError> {
+  return err instanceof Database.SqliteError;
+}
+
+/**
+ * Runs `fn` in one IMMEDIATE write transaction. SQLite's own failures (a read-only file, a full disk,
+ * an I/O error, a lock held past busy_timeout) become HW_ERR_DATABASE: the transaction has rolled
+ * back, so nothing changed, and callers see a code instead of a raw SqliteError (an HTTP 500 with
+ * no code, or an uncaught CLI crash). HashwardenErrors thrown by `fn` pass through.
+ */
+export function writeTransaction<T>(db: Db, what: string, fn: () => T): T {
+  try {
+    return db.transaction(fn).immediate();
+  } catch (err) {
+    if (!isSqliteError(err)) throw err;
+    throw new HashwardenError('HW_ERR_DATABASE', `${what} failed, nothing was changed: ${err.message}`, {
+      cause: err,
+    });
+  }
+}
+
 /** The schema version recorded in the database (0 for a new file). */
 export function schemaVersion(db: Db): number {
   return db.pragma('user_version', { simple: true }) as number;

@@ -4,7 +4,7 @@ import { tryHexToBytes } from '../hash/codec.js';
 import { HASH_TYPES, type HashType } from '../hash/types.js';
 import type { AuditRepository } from './audit.js';
 import type { ChangeRepository } from './changes.js';
-import type { Db } from './db.js';
+import { type Db, writeTransaction } from './db.js';
 import type { EntryBatch, EntryRecord, Labels, ListRecord, Page } from './types.js';
 import { isoTime, isoTimeOrNull, isPlainObject, pageLimit, parseStoredJson } from './util.js';
 
@@ -97,31 +97,29 @@ export class EntryRepository {
     const value = checkValue(list, input.type, input.value);
     const labels = input.labels == null ? null : JSON.stringify(checkLabels(input.labels));
     const externalId = input.externalId ?? null;
-    return this.#db
-      .transaction(() => {
-        const now = Date.now();
-        const r = this.#insert.run(list.id, input.type, value, externalId, labels, now, actor);
-        let id: number;
-        let created = r.changes === 1;
-        if (created) {
-          id = Number(r.lastInsertRowid);
-        } else {
-          id = this.#find.get(list.id, input.type, value)!.id;
-          created = this.#revive.run(now, actor, externalId, labels, id).changes === 1;
-        }
-        if (created) {
-          this.#changes.append('add', list.id, id, input.type);
-          this.#audit.append({
-            actor,
-            action: 'entry.add',
-            listId: list.id,
-            listName: list.name,
-            details: { id },
-          });
-        }
-        return { entry: this.#require(id), created };
-      })
-      .immediate();
+    return writeTransaction(this.#db, 'adding the entry', () => {
+      const now = Date.now();
+      const r = this.#insert.run(list.id, input.type, value, externalId, labels, now, actor);
+      let id: number;
+      let created = r.changes === 1;
+      if (created) {
+        id = Number(r.lastInsertRowid);
+      } else {
+        id = this.#find.get(list.id, input.type, value)!.id;
+        created = this.#revive.run(now, actor, externalId, labels, id).changes === 1;
+      }
+      if (created) {
+        this.#changes.append('add', list.id, id, input.type);
+        this.#audit.append({
+          actor,
+          action: 'entry.add',
+          listId: list.id,
+          listName: list.name,
+          details: { id },
+        });
+      }
+      return { entry: this.#require(id), created };
+    });
   }
 
   /** Soft-deletes an entry (kept, with who and when); logs a `remove` change. Idempotent. */
@@ -217,13 +215,11 @@ export class EntryRepository {
 
   /** Runs one entry change with its audit row in a transaction; `apply` says whether anything changed. */
   #changeOne(id: number, actor: string, action: string, apply: (e: EntryRecord) => boolean): EntryRecord {
-    return this.#db
-      .transaction(() => {
-        const e = this.#require(id);
-        if (apply(e)) this.#audit.append({ actor, action, listId: e.listId, details: { id } });
-        return this.#require(id);
-      })
-      .immediate();
+    return writeTransaction(this.#db, 'changing the entry', () => {
+      const e = this.#require(id);
+      if (apply(e)) this.#audit.append({ actor, action, listId: e.listId, details: { id } });
+      return this.#require(id);
+    });
   }
 }
 

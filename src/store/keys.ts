@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { HashwardenError } from '../errors.js';
 import type { AuditRepository } from './audit.js';
-import type { Db } from './db.js';
+import { type Db, writeTransaction } from './db.js';
 import { isoTime, isoTimeOrNull, parseStoredJson } from './util.js';
 
 /** What a key may do. `admin` implies every other scope. */
@@ -110,7 +110,7 @@ export class KeyRepository {
     const key = `${KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
     const scopes = [...new Set(input.scopes)].sort();
     const lists = input.lists == null ? null : [...new Set(input.lists)].sort();
-    const run = this.#db.transaction(() => {
+    writeTransaction(this.#db, 'creating the key', () => {
       this.#insert.run(
         input.name,
         sha256(key),
@@ -122,7 +122,6 @@ export class KeyRepository {
       );
       this.#audit.append({ actor, action: 'key.create', details: { key: input.name, scopes, lists } });
     });
-    run();
     return { key, record: toRecord(this.#byName.get(input.name)!) };
   }
 
@@ -151,14 +150,13 @@ export class KeyRepository {
 
   /** Revokes a key by name (idempotent on an already revoked key); throws when no key has the name. */
   revoke(name: string, actor: string): ApiKeyRecord {
-    const run = this.#db.transaction(() => {
+    writeTransaction(this.#db, 'revoking the key', () => {
       if (this.#byName.get(name) === undefined) {
         throw new HashwardenError('HW_ERR_KEY_NOT_FOUND', `no key named "${name}"`);
       }
       const changed = this.#revoke.run(Date.now(), actor, name).changes;
       if (changed > 0) this.#audit.append({ actor, action: 'key.revoke', details: { key: name } });
     });
-    run();
     return toRecord(this.#byName.get(name)!);
   }
 

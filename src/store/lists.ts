@@ -4,7 +4,7 @@ import { parseHashType } from '../hash/codec.js';
 import { HASH_TYPES, type HashType, PDQ_VARIANTS, type PdqVariant } from '../hash/types.js';
 import type { AuditRepository } from './audit.js';
 import type { ChangeRepository } from './changes.js';
-import type { Db } from './db.js';
+import { type Db, writeTransaction } from './db.js';
 import {
   LIST_KINDS,
   type ListInput,
@@ -87,18 +87,16 @@ export class ListRepository {
       enabled: input.enabled === false ? 0 : 1,
       now: Date.now(),
     };
-    return this.#db
-      .transaction(() => {
-        if (this.#byName.get(name) !== undefined) {
-          throw new HashwardenError('HW_ERR_LIST_EXISTS', `list "${name}" already exists`);
-        }
-        const id = Number(this.#insert.run(values).lastInsertRowid);
-        const list = toRecord(this.#byId.get(id)!);
-        this.#changes.append('list', id, null, null);
-        this.#audit.append({ actor, action: 'list.create', listId: id, listName: name, details: { list } });
-        return list;
-      })
-      .immediate();
+    return writeTransaction(this.#db, 'creating the list', () => {
+      if (this.#byName.get(name) !== undefined) {
+        throw new HashwardenError('HW_ERR_LIST_EXISTS', `list "${name}" already exists`);
+      }
+      const id = Number(this.#insert.run(values).lastInsertRowid);
+      const list = toRecord(this.#byId.get(id)!);
+      this.#changes.append('list', id, null, null);
+      this.#audit.append({ actor, action: 'list.create', listId: id, listName: name, details: { list } });
+      return list;
+    });
   }
 
   /** The list called `name`, or undefined. */
@@ -141,61 +139,57 @@ export class ListRepository {
    * entry, so followers add or drop them without reloading.
    */
   update(name: string, patch: ListPatch, actor: string): ListRecord {
-    return this.#db
-      .transaction(() => {
-        const before = this.require(name);
-        const next = {
-          id: before.id,
-          description: patch.description ?? before.description,
-          source: patch.source ?? before.source,
-          types: JSON.stringify(patch.types === undefined ? before.types : checkTypes(patch.types)),
-          kind: checkKind(patch.kind ?? before.kind),
-          pdqVariant: checkVariant(patch.pdqVariant ?? before.pdqVariant),
-          thresholds: JSON.stringify(
-            patch.thresholds === undefined ? before.thresholds : checkThresholds(patch.thresholds),
-          ),
-          enabled: (patch.enabled ?? before.enabled) ? 1 : 0,
-          now: Date.now(),
-        };
-        this.#update.run(next);
-        const after = toRecord(this.#byId.get(before.id)!);
-        let entries = 0;
-        if (after.enabled !== before.enabled) {
-          entries = this.#changes.appendForActiveEntries(after.enabled ? 'enable' : 'disable', before.id);
-        }
-        this.#changes.append('list', before.id, null, null);
-        this.#audit.append({
-          actor,
-          action: 'list.update',
-          listId: before.id,
-          listName: name,
-          details: { changed: changedFields(before, after), entries },
-        });
-        return after;
-      })
-      .immediate();
+    return writeTransaction(this.#db, 'updating the list', () => {
+      const before = this.require(name);
+      const next = {
+        id: before.id,
+        description: patch.description ?? before.description,
+        source: patch.source ?? before.source,
+        types: JSON.stringify(patch.types === undefined ? before.types : checkTypes(patch.types)),
+        kind: checkKind(patch.kind ?? before.kind),
+        pdqVariant: checkVariant(patch.pdqVariant ?? before.pdqVariant),
+        thresholds: JSON.stringify(
+          patch.thresholds === undefined ? before.thresholds : checkThresholds(patch.thresholds),
+        ),
+        enabled: (patch.enabled ?? before.enabled) ? 1 : 0,
+        now: Date.now(),
+      };
+      this.#update.run(next);
+      const after = toRecord(this.#byId.get(before.id)!);
+      let entries = 0;
+      if (after.enabled !== before.enabled) {
+        entries = this.#changes.appendForActiveEntries(after.enabled ? 'enable' : 'disable', before.id);
+      }
+      this.#changes.append('list', before.id, null, null);
+      this.#audit.append({
+        actor,
+        action: 'list.update',
+        listId: before.id,
+        listName: name,
+        details: { changed: changedFields(before, after), entries },
+      });
+      return after;
+    });
   }
 
   /** Deletes the list and all its entries (logging a remove change for each active one). */
   remove(name: string, actor: string): { entries: number } {
-    return this.#db
-      .transaction(() => {
-        const list = this.require(name);
-        const counts = this.counts(list.id);
-        const removed = this.#changes.appendForActiveEntries('remove', list.id);
-        this.#changes.append('list', list.id, null, null);
-        this.#delete.run(list.id);
-        const entries = counts.reduce((n, c) => n + c.active + c.disabled + c.removed, 0);
-        this.#audit.append({
-          actor,
-          action: 'list.remove',
-          listId: list.id,
-          listName: name,
-          details: { entries, activeRemoved: removed, counts },
-        });
-        return { entries };
-      })
-      .immediate();
+    return writeTransaction(this.#db, 'removing the list', () => {
+      const list = this.require(name);
+      const counts = this.counts(list.id);
+      const removed = this.#changes.appendForActiveEntries('remove', list.id);
+      this.#changes.append('list', list.id, null, null);
+      this.#delete.run(list.id);
+      const entries = counts.reduce((n, c) => n + c.active + c.disabled + c.removed, 0);
+      this.#audit.append({
+        actor,
+        action: 'list.remove',
+        listId: list.id,
+        listName: name,
+        details: { entries, activeRemoved: removed, counts },
+      });
+      return { entries };
+    });
   }
 }
 

@@ -114,6 +114,9 @@ export class Store {
     this.#closed = true;
     try {
       this.#db.pragma('wal_checkpoint(PASSIVE)');
+    } catch {
+      // Best effort: on a read-only or full database the checkpoint fails, and throwing here (often
+      // from a `finally`) would replace the error that matters; the next open replays the WAL.
     } finally {
       this.#db.close();
     }

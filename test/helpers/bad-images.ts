@@ -15,13 +15,15 @@ const CRC_TABLE = (() => {
   return t;
 })();
 
-function crc32(bytes: Uint8Array): number {
+/** CRC-32 (as PNG chunks use it). */
+export function crc32(bytes: Uint8Array): number {
   let c = 0xffffffff;
   for (const b of bytes) c = CRC_TABLE[(c ^ b) & 255]! ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
 
-function pngChunk(type: string, data: Uint8Array): Buffer {
+/** One PNG chunk with a correct length and CRC. */
+export function pngChunk(type: string, data: Uint8Array): Buffer {
   const out = Buffer.alloc(12 + data.length);
   out.writeUInt32BE(data.length, 0);
   out.write(type, 4, 'latin1');
@@ -104,4 +106,28 @@ export async function gifBomb(): Promise<Buffer> {
   gif.writeUInt16LE(30000, frame + 5);
   gif.writeUInt16LE(30000, frame + 7);
   return gif;
+}
+
+/**
+ * Images that carry `marker` in their metadata (JPEG EXIF and COM, PNG tEXt), whole and truncated:
+ * a test that finds the marker in a log, an output or a file proves that image bytes leaked there.
+ */
+export async function markedImages(marker: string): Promise<{ name: string; bytes: Buffer }[]> {
+  const jpeg = await sharp(await samplePng(320, 240))
+    .withExif({ IFD0: { ImageDescription: marker, Copyright: marker } })
+    .jpeg()
+    .toBuffer();
+  const comment = Buffer.from(marker, 'latin1');
+  const com = Buffer.concat([Buffer.from([0xff, 0xfe, 0, 0]), comment]);
+  com.writeUInt16BE(comment.length + 2, 2);
+  const jpegWithCom = Buffer.concat([jpeg.subarray(0, 2), com, jpeg.subarray(2)]);
+  const png = await samplePng(320, 240);
+  const text = pngChunk('tEXt', Buffer.from(`Comment\0${marker}`, 'latin1'));
+  const pngWithText = Buffer.concat([png.subarray(0, 33), text, png.subarray(33)]); // after IHDR
+  return [
+    { name: 'marked.jpg', bytes: jpegWithCom },
+    { name: 'marked.png', bytes: pngWithText },
+    { name: 'marked-truncated.jpg', bytes: jpegWithCom.subarray(0, Math.floor(jpegWithCom.length * 0.7)) },
+    { name: 'marked-corrupt.png', bytes: Buffer.concat([pngWithText.subarray(0, 60), Buffer.from(marker)]) },
+  ];
 }

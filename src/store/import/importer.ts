@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { HashwardenError } from '../../errors.js';
 import type { HashType } from '../../hash/types.js';
 import type { AuditRepository } from '../audit.js';
-import type { Db } from '../db.js';
+import { type Db, isSqliteError } from '../db.js';
 import type { ListRecord } from '../types.js';
 import { createParser, type ImportFormat } from './formats.js';
 import { type ImportSource, readLines } from './lines.js';
@@ -153,8 +153,8 @@ export class Importer {
     let valid = 0;
     let rejected = 0;
     let bytes = 0;
-    this.#clear.run();
     try {
+      this.#clear.run();
       const flat = new Array<unknown>(STAGE_BATCH * 4);
       let pending = 0;
       for await (const batch of readLines(source)) {
@@ -204,8 +204,21 @@ export class Importer {
         seconds,
         rowsPerSecond: seconds > 0 ? total / seconds : total,
       };
+    } catch (err) {
+      // Staging can fail too (its temp file on a full disk): a code, not a raw SqliteError.
+      if (!isSqliteError(err)) throw err;
+      throw new HashwardenError(
+        'HW_ERR_DATABASE',
+        `import into "${list.name}" failed, the list is unchanged: ${err.message}`,
+        { cause: err },
+      );
     } finally {
-      this.#clear.run();
+      try {
+        this.#clear.run();
+      } catch {
+        // On a full disk this DELETE fails too, and throwing here would hide the error above; the
+        // staging table is TEMP (gone with the connection) and emptied again before the next import.
+      }
     }
   }
 
