@@ -1,12 +1,18 @@
 /**
  * Hashing throughput: decode-only ceilings vs every hashing path, one core and the pool, in one run.
  * Usage: npm run bench:hash -- [--dir DIR] [--second-dir DIR] [--seconds N] [--distance-dirs A,B]
+ *          [--reference-cli PATH]
  * Defaults: ../shared/datasets/large (else fixtures/pdq-vectors), ../shared/datasets/originals.
+ * `--reference-cli` names Meta's C++ `pdq-photo-hasher` (built outside the repo; see docs): it is timed
+ * in the same run, on the same files, as a baseline, and its hashes are compared with our `reference`.
  */
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
+import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { parseHash } from '../src/hash/codec.js';
 import { hammingBytes } from '../src/hash/distance.js';
@@ -92,17 +98,22 @@ function scenarios(): Scenario[] {
   return [
     {
       name: 'decode-full',
-      description: 'sharp decode to raw RGB, full size (ceiling)',
-      run: (b) => sharp(b, { ignoreIcc: true }).raw().toBuffer(),
+      description: 'decodeImage, full size (the ceiling of every exact path)',
+      run: (b) => decodeImage(b),
     },
     {
       name: 'decode-shrink',
-      description: `sharp shrink-on-load decode to raw RGB (ceiling of the fast path)`,
+      description: `decodeImage with shrink-on-load, shorter side ≥ ${FAST_DECODE_MIN_SIDE} (ceiling of the fast path)`,
       run: (b) => decodeImage(b, { shrinkOnLoadMinSide: FAST_DECODE_MIN_SIDE }),
     },
     {
+      name: 'decode-raw-sharp',
+      description: 'bare `sharp().raw()`, full size (no header check, for reference)',
+      run: (b) => sharp(b, { ignoreIcc: true }).raw().toBuffer(),
+    },
+    {
       name: 'decode-grey-sharp',
-      description: "sharp decode with sharp's own greyscale conversion",
+      description: "bare sharp decode with sharp's own greyscale conversion",
       run: (b) => sharp(b, { ignoreIcc: true }).greyscale().raw().toBuffer(),
     },
     {
@@ -128,18 +139,75 @@ function scenarios(): Scenario[] {
   ];
 }
 
+const run = promisify(execFile);
+
+/**
+ * Meta's C++ CLI over `paths`, whole passes until `seconds` have gone by: one process per file (how it
+ * is used from scripts) or one process for all the files. ImageMagick is held to one thread so that the
+ * figure is per core, like ours (sharp.concurrency(1)). Returns images/s.
+ */
+async function cliRate(cli: string, paths: string[], seconds: number, perFile: boolean): Promise<number> {
+  const env = { ...process.env, MAGICK_THREAD_LIMIT: '1', OMP_NUM_THREADS: '1' };
+  const opts = { env, maxBuffer: 64 << 20 };
+  await run(cli, paths.slice(0, 2), opts); // warm-up (page cache, ImageMagick's config files)
+  let n = 0;
+  const t0 = performance.now();
+  do {
+    if (perFile) {
+      for (const p of paths) await run(cli, [p], opts);
+    } else {
+      await run(cli, paths, opts);
+    }
+    n += paths.length;
+  } while (performance.now() - t0 < seconds * 1000);
+  return n / ((performance.now() - t0) / 1000);
+}
+
+/** Our `reference` PDQ against the CLI's, per file: Hamming distances and quality mismatches. */
+async function cliConformance(cli: string, paths: string[], buffers: Buffer[]) {
+  const { stdout } = await run(cli, ['-k', ...paths], { maxBuffer: 64 << 20 }).catch(
+    (err: { stdout?: string }) => ({ stdout: err.stdout ?? '' }),
+  );
+  const theirs = new Map<string, { hex: string; quality: number }>();
+  for (const line of stdout.split('\n')) {
+    const [hex, quality, ...file] = line.split(',');
+    if (hex && /^[0-9a-f]{64}$/.test(hex)) theirs.set(file.join(','), { hex, quality: Number(quality) });
+  }
+  const d: number[] = [];
+  let qualityMismatches = 0;
+  let missing = 0;
+  for (let i = 0; i < paths.length; i++) {
+    const ref = theirs.get(paths[i]!);
+    if (!ref) {
+      missing++;
+      continue;
+    }
+    const ours = (await hashImage(buffers[i]!, { pdqVariants: ['reference'] })).pdq.reference!;
+    d.push(hammingBytes(parseHash('pdq', ours.hex), parseHash('pdq', ref.hex)));
+    if (ours.quality !== ref.quality) qualityMismatches++;
+  }
+  d.sort((a, b) => a - b);
+  return {
+    images: paths.length,
+    compared: d.length,
+    missing,
+    identical: d.filter((x) => x === 0).length,
+    median: percentile(d, 50),
+    max: d[d.length - 1] ?? 0,
+    qualityMismatches,
+  };
+}
+
 /** The PDQ hash step alone (luma → hash) on a 512×512 input, in ms per hash. */
 async function pdqStepMs(
   buffers: Buffer[],
   seconds: number,
 ): Promise<{ lumaAndHashMs: number; hashOnlyMs: number }> {
-  const img = await decodeImage(buffers[0]!);
   const squashed = await sharp(buffers[0]!, { ignoreIcc: true })
     .resize(512, 512, { fit: 'fill' })
     .raw()
     .toBuffer();
   const pixels = { width: 512, height: 512, channels: 3 as const, data: new Uint8Array(squashed) };
-  void img;
   const luma = lumaFromPixels(pixels);
   let n = 0;
   let t0 = performance.now();
@@ -181,37 +249,64 @@ async function fastPathDistances(
   };
 }
 
-async function runSet(dir: string, seconds: number, cores: number) {
+interface Row {
+  readonly description: string;
+  /** null: not measured (the CLI rows when no `--reference-cli` is given). */
+  readonly imagesPerSecond: number | null;
+  ratioToDecode: number | null;
+  ratioToCliPerFile?: number | null;
+  ratioToCliBatch?: number | null;
+}
+
+async function runSet(dir: string, seconds: number, cores: number, cli: string | null) {
   const { files, buffers, megapixels } = await loadImages(dir);
-  const results: Record<string, { description: string; imagesPerSecond: number; ratioToDecode: number }> = {};
-  let base = 0;
-  for (const s of scenarios()) {
-    const r = await rate(buffers, seconds, s.run);
-    if (s.name === 'decode-full') base = r;
-    results[s.name] = { description: s.description, imagesPerSecond: r, ratioToDecode: r / base };
-    process.stderr.write(`  ${s.name}: ${r.toFixed(1)} images/s\n`);
+  const paths = files.map((f) => join(dir, f));
+  const results: Record<string, Row> = {};
+  const put = (name: string, description: string, r: number | null) => {
+    results[name] = { description, imagesPerSecond: r, ratioToDecode: null };
+    process.stderr.write(`  ${name}: ${r === null ? 'not measured' : `${r.toFixed(1)} images/s`}\n`);
+  };
+  const cliWhat = 'Meta `pdq-photo-hasher` (C++ -O3, ImageMagick decode, 1 thread)';
+  // The CLI rows come first so that a failing binary stops the run before the long part.
+  put(
+    'cli-per-file',
+    `${cliWhat}, one process per file`,
+    cli ? await cliRate(cli, paths, seconds, true) : null,
+  );
+  put(
+    'cli-batch',
+    `${cliWhat}, one process for all files`,
+    cli ? await cliRate(cli, paths, seconds, false) : null,
+  );
+  for (const s of scenarios()) put(s.name, s.description, await rate(buffers, seconds, s.run));
+  put('pool-1', 'pool, 1 thread, all hashes (reference)', await poolRate(buffers, seconds, 1));
+  put(
+    `pool-${cores}`,
+    `pool, ${cores} threads, all hashes (reference)`,
+    await poolRate(buffers, seconds, cores),
+  );
+  const ips = (name: string) => results[name]?.imagesPerSecond ?? null;
+  const ratio = (a: number | null, b: number | null) => (a !== null && b !== null ? a / b : null);
+  const base = ips('decode-full');
+  for (const [name, r] of Object.entries(results)) {
+    r.ratioToDecode = ratio(r.imagesPerSecond, base);
+    if (!name.startsWith('cli-')) {
+      r.ratioToCliPerFile = ratio(r.imagesPerSecond, ips('cli-per-file'));
+      r.ratioToCliBatch = ratio(r.imagesPerSecond, ips('cli-batch'));
+    }
   }
-  const pool1 = await poolRate(buffers, seconds, 1);
-  const poolN = await poolRate(buffers, seconds, cores);
-  results['pool-1'] = {
-    description: 'pool, 1 thread, all hashes (reference)',
-    imagesPerSecond: pool1,
-    ratioToDecode: pool1 / base,
-  };
-  results[`pool-${cores}`] = {
-    description: `pool, ${cores} threads, all hashes (reference)`,
-    imagesPerSecond: poolN,
-    ratioToDecode: poolN / base,
-  };
-  process.stderr.write(`  pool: 1 thread ${pool1.toFixed(1)}/s, ${cores} threads ${poolN.toFixed(1)}/s\n`);
   return {
     dir,
     images: files.length,
     megapixels: megapixels / files.length,
     results,
-    poolScaling: poolN / pool1,
+    poolScaling: ratio(ips(`pool-${cores}`), ips('pool-1')),
+    fastToShrinkDecode: ratio(ips('hash-fast'), ips('decode-shrink')),
+    cliConformance: cli ? await cliConformance(cli, paths, buffers) : null,
   };
 }
+
+const fmt = (v: number | null | undefined, digits: number) => (v == null ? '—' : v.toFixed(digits));
 
 async function main(): Promise<void> {
   const args = benchArgs();
@@ -224,12 +319,15 @@ async function main(): Promise<void> {
   )
     .split(',')
     .filter((d) => existsSync(d));
+  const cli = args.get('reference-cli') ?? null;
+  if (cli !== null && !existsSync(cli)) throw new Error(`--reference-cli ${cli}: no such file`);
   const cores = Number(args.get('threads') ?? machineInfo().cores);
   const machine = machineInfo();
+  const loadBefore = os.loadavg();
   const sets = [];
   for (const d of [dir, second].filter((d) => existsSync(d))) {
     process.stderr.write(`hash bench: ${d}\n`);
-    sets.push(await runSet(d, seconds, cores));
+    sets.push(await runSet(d, seconds, cores, cli));
   }
   process.stderr.write('hash bench: PDQ step on 512×512\n');
   const step = await pdqStepMs(sets.length ? (await loadImages(dir)).buffers : [], seconds);
@@ -238,10 +336,13 @@ async function main(): Promise<void> {
     process.stderr.write(`hash bench: fast-path distance on ${d}\n`);
     distances.push(await fastPathDistances(d));
   }
+  const loadAfter = os.loadavg();
   const json = {
     machine,
     sharp: sharp.versions,
     seconds,
+    loadAverage1m: { before: loadBefore[0], after: loadAfter[0] },
+    referenceCli: cli,
     sets,
     pdqStep512: step,
     fastPathDistance: distances,
@@ -249,24 +350,38 @@ async function main(): Promise<void> {
   const rel = (p: string) => p.replace(`${REPO_ROOT}/`, '').replace(/^.*\/shared\//, '../shared/');
   const md: string[] = [
     machineLine(machine),
-    `sharp ${sharp.versions.sharp}, libvips ${sharp.versions.vips}. One core unless the row says pool.`,
+    `sharp ${sharp.versions.sharp}, libvips ${sharp.versions.vips}. One core unless the row says pool. ` +
+      `Load average (1 min) ${loadBefore[0]!.toFixed(2)} before, ${loadAfter[0]!.toFixed(2)} after: ` +
+      'ratios are within one run, absolute rates move with the load.',
     '',
   ];
   for (const s of sets) {
     md.push(`**${rel(s.dir)}** — ${s.images} images, ${s.megapixels.toFixed(2)} MP on average:`, '');
     md.push(
       markdownTable(
-        ['path', 'images/s', '× decode-only'],
+        ['path', 'images/s', '× decode-full', '× CLI per file', '× CLI batch'],
         Object.entries(s.results).map(([name, r]) => [
           `${name}: ${r.description}`,
-          r.imagesPerSecond.toFixed(1),
-          r.ratioToDecode.toFixed(2),
+          r.imagesPerSecond === null ? 'not measured' : r.imagesPerSecond.toFixed(1),
+          fmt(r.ratioToDecode, 2),
+          fmt(r.ratioToCliPerFile, 2),
+          fmt(r.ratioToCliBatch, 2),
         ]),
       ),
       '',
-      `Pool scaling, ${cores} threads over 1: ${s.poolScaling.toFixed(2)}×.`,
+      `Pool scaling, ${cores} threads over 1: ${fmt(s.poolScaling, 2)}×. ` +
+        `Fast path over its decode-only ceiling (hash-fast / decode-shrink): ${fmt(s.fastToShrinkDecode, 2)}.`,
       '',
     );
+    const c = s.cliConformance;
+    if (c) {
+      md.push(
+        `Our \`reference\` PDQ vs the C++ CLI on the same files: ${c.identical} of ${c.compared} identical, ` +
+          `median distance ${c.median}, max ${c.max} bits; quality differs on ${c.qualityMismatches}` +
+          `${c.missing ? `; ${c.missing} not hashed by the CLI` : ''}.`,
+        '',
+      );
+    }
   }
   md.push(
     `PDQ step on a 512×512 RGB input: ${step.lumaAndHashMs.toFixed(2)} ms with luma conversion, ${step.hashOnlyMs.toFixed(2)} ms from luma.`,

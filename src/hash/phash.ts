@@ -7,7 +7,7 @@
 
 import type { Pixels } from '../image/types.js';
 import { bytesToHex } from './codec.js';
-import { pillowResizeLanczos, toPillowGrey } from './pillow-resample.js';
+import { pillowGreyResizeLanczos } from './pillow-resample.js';
 
 export { pillowResizeLanczos, toPillowGrey } from './pillow-resample.js';
 
@@ -104,8 +104,7 @@ function median(values: Float64Array): number {
  * same pixels. Any size from 1×1 up works; flat images hash to `8000000000000000`.
  */
 export function computePhash(pixels: Pixels): PhashResult {
-  const grey = toPillowGrey(pixels);
-  const small = pillowResizeLanczos(grey, pixels.width, pixels.height, SIZE, SIZE);
+  const small = pillowGreyResizeLanczos(pixels, SIZE, SIZE);
   const low = lowFrequencies(small);
   const med = median(low);
   const hash = new Uint8Array((KEEP * KEEP) / 8);

@@ -9,14 +9,23 @@
  *   for each row, for each output x: out[] = Σ over i < count[x] (rounded up to 8) of
  *     src[row + first[x] + i] * coeffs[x * coefStride + i]   (u8 × i32, 4 lanes, 8 taps a step)
  * Coefficients are zero-padded to a multiple of 8, so the up to 7 extra pixels read add nothing.
+ *
+ * A second function converts RGB to Pillow's grey in the same memory, so that RGB input is greyed strip
+ * by strip right before the pass reads it (while the strip is still in cache) instead of in a separate
+ * scalar loop over the whole image, which cost more than the resize itself:
+ *   grey(src, n, out): out[p] = (R·19595 + G·38470 + B·7471 + 0x8000) >> 16 for p < n rounded up to 16
+ *   (16 pixels a step: shuffles split the 48 bytes into R, G and B, u16 × u16 → u32 products).
  */
 import { clip8, HALF, type Taps } from './pillow-taps.js';
 
-/** Source bytes copied into the kernel's memory per call; keeps its memory small for huge images. */
-const STRIP_BYTES = 1 << 22;
+/**
+ * Source bytes copied into the kernel's memory per call: small enough that a strip is still in the L2
+ * cache when the pass reads it after the copy (and the grey conversion), and keeps the memory small.
+ */
+const STRIP_BYTES = 1 << 18;
 const PAGE = 65536;
 
-function uleb(n: number): number[] {
+export function uleb(n: number): number[] {
   const out: number[] = [];
   do {
     let b = n & 0x7f;
@@ -27,7 +36,7 @@ function uleb(n: number): number[] {
   return out;
 }
 
-function sleb(n: number): number[] {
+export function sleb(n: number): number[] {
   const out: number[] = [];
   for (;;) {
     const b = n & 0x7f;
@@ -75,6 +84,85 @@ const I32X4_EXTEND_LOW_I16X8_U = simd(0xa9);
 const I32X4_EXTEND_HIGH_I16X8_U = simd(0xaa);
 const I32X4_ADD = simd(0xae);
 const I32X4_MUL = simd(0xb5);
+const V128_STORE = [...simd(0x0b), ...memarg(0, 0)];
+const I8X16_SHUFFLE = (lanes: number[]): number[] => [...simd(0x0d), ...lanes];
+const I16X8_SPLAT = simd(0x10);
+const I8X16_NARROW_I16X8_U = simd(0x66);
+const I16X8_NARROW_I32X4_U = simd(0x86);
+const I16X8_EXTEND_HIGH_I8X16_U = simd(0x8a);
+const I32X4_SHR_U = simd(0xad);
+const I32X4_EXTMUL_LOW_I16X8_U = simd(0xbe);
+const I32X4_EXTMUL_HIGH_I16X8_U = simd(0xbf);
+const range = (from: number, n: number, step = 1): number[] =>
+  Array.from({ length: n }, (_, i) => from + i * step);
+
+/** Body of grey(src, n, out): 16 RGB pixels to 16 grey bytes per step (see the file comment). */
+function greyBody(): number[] {
+  const [SRC, N, OUT] = [0, 1, 2];
+  const [STOP, A, B, C, R, G, BL, WR, WG, WB, RND] = [3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
+  // Channel c of pixels 0..15 sits at bytes 3p+c of A|B|C (48 bytes): the first shuffle takes those in
+  // A|B (bytes < 32), the second keeps them and adds the rest from C (lanes 16+ of its second operand).
+  const split = (c: number, out: number): number[] => {
+    const inAB = Math.ceil((32 - c) / 3);
+    const first = [...range(c, inAB, 3), ...new Array<number>(16 - inAB).fill(0)];
+    const second = [...range(0, inAB), ...range(16 + (3 * inAB + c - 32), 16 - inAB, 3)];
+    return [...get(A), ...get(B), ...I8X16_SHUFFLE(first), ...get(C), ...I8X16_SHUFFLE(second), ...set(out)];
+  };
+  // One quarter (4 pixels) of the weighted sum, rounded and shifted: lanes picked by ext (low/high 8
+  // bytes) and mul (low/high 4 of those).
+  const quarter = (ext: number[], mul: number[]): number[] => [
+    ...get(R),
+    ...ext,
+    ...get(WR),
+    ...mul,
+    ...get(G),
+    ...ext,
+    ...get(WG),
+    ...mul,
+    ...I32X4_ADD,
+    ...get(BL),
+    ...ext,
+    ...get(WB),
+    ...mul,
+    ...I32X4_ADD,
+    ...get(RND),
+    ...I32X4_ADD,
+    ...i32(16),
+    ...I32X4_SHR_U,
+  ];
+  const LO = I16X8_EXTEND_LOW_I8X16_U;
+  const HI = I16X8_EXTEND_HIGH_I8X16_U;
+  // biome-ignore format: one instruction group per line reads best
+  const code = [
+    ...i32(19595), ...I16X8_SPLAT, ...set(WR),
+    ...i32(38470), ...I16X8_SPLAT, ...set(WG),
+    ...i32(7471), ...I16X8_SPLAT, ...set(WB),
+    ...i32(0x8000), ...I32X4_SPLAT, ...set(RND),
+    ...get(OUT), ...get(N), I32_ADD, ...set(STOP),
+    BLOCK, VOID, LOOP, VOID,
+    ...get(OUT), ...get(STOP), I32_GE_U, BR_IF, 1,
+    ...get(SRC), ...V128_LOAD(0), ...set(A),
+    ...get(SRC), ...V128_LOAD(16), ...set(B),
+    ...get(SRC), ...V128_LOAD(32), ...set(C),
+    ...split(0, R), ...split(1, G), ...split(2, BL),
+    ...get(OUT),
+    ...quarter(LO, I32X4_EXTMUL_LOW_I16X8_U), ...quarter(LO, I32X4_EXTMUL_HIGH_I16X8_U), ...I16X8_NARROW_I32X4_U,
+    ...quarter(HI, I32X4_EXTMUL_LOW_I16X8_U), ...quarter(HI, I32X4_EXTMUL_HIGH_I16X8_U), ...I16X8_NARROW_I32X4_U,
+    ...I8X16_NARROW_I16X8_U, ...V128_STORE,
+    ...get(SRC), ...i32(48), I32_ADD, ...set(SRC),
+    ...get(OUT), ...i32(16), I32_ADD, ...set(OUT),
+    BR, 0,
+    END, END,
+    END,
+  ];
+  return [
+    ...vec([
+      [1, T_I32],
+      [10, T_V128],
+    ]),
+    ...code,
+  ];
+}
 
 function kernelBytes(): Uint8Array {
   // Parameters 0-8, then locals.
@@ -122,19 +210,29 @@ function kernelBytes(): Uint8Array {
     ]),
     ...code,
   ];
+  return buildModule([
+    { name: 'hpass', params: 9, body: func },
+    { name: 'grey', params: 3, body: greyBody() },
+  ]);
+}
+
+/** One exported function of a module: `params` i32 parameters, no result; `body` is locals + code. */
+export interface WasmFunction {
+  readonly name: string;
+  readonly params: number;
+  readonly body: readonly number[];
+}
+
+/** A WebAssembly module exporting one memory (`memory`, 1 page to start) and these functions. */
+export function buildModule(funcs: readonly WasmFunction[]): Uint8Array {
+  const params = (n: number): number[] => [0x60, ...vec(Array.from({ length: n }, () => [T_I32])), 0];
   return new Uint8Array([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, vec([[0x60, ...vec(Array.from({ length: 9 }, () => [T_I32])), 0]])),
-    ...section(3, vec([[0]])),
+    ...section(1, vec(funcs.map((f) => params(f.params)))),
+    ...section(3, vec(funcs.map((_, i) => [i]))),
     ...section(5, vec([[0x00, 1]])),
-    ...section(
-      7,
-      vec([
-        [...name('memory'), 0x02, 0],
-        [...name('hpass'), 0x00, 0],
-      ]),
-    ),
-    ...section(10, vec([[...uleb(func.length), ...func]])),
+    ...section(7, vec([[...name('memory'), 0x02, 0], ...funcs.map((f, i) => [...name(f.name), 0x00, i])])),
+    ...section(10, vec(funcs.map((f) => [...uleb(f.body.length), ...f.body]))),
   ]);
 }
 
@@ -160,9 +258,12 @@ interface WasmApi {
   readonly Instance: new (module: object) => { readonly exports: Record<string, unknown> };
 }
 
+type Grey = (src: number, n: number, out: number) => void;
+
 interface Kernel {
   readonly memory: WasmMemory;
   readonly hpass: HPass;
+  readonly grey: Grey;
 }
 
 /** Built on first use; null when this runtime has no WebAssembly SIMD. One per thread (module state). */
@@ -175,7 +276,11 @@ function getKernel(): Kernel | null {
     if (wasm !== undefined) {
       try {
         const { exports } = new wasm.Instance(new wasm.Module(kernelBytes()));
-        kernel = { memory: exports.memory as WasmMemory, hpass: exports.hpass as HPass };
+        kernel = {
+          memory: exports.memory as WasmMemory,
+          hpass: exports.hpass as HPass,
+          grey: exports.grey as Grey,
+        };
       } catch {
         // No SIMD support (the module fails to compile): the scalar pass is used.
       }
@@ -184,9 +289,33 @@ function getKernel(): Kernel | null {
   return kernel;
 }
 
+/** Grows the kernel's memory to at least `bytes`. */
+function reserve(k: Kernel, bytes: number): void {
+  const have = k.memory.buffer.byteLength;
+  if (bytes > have) k.memory.grow(Math.ceil((bytes - have) / PAGE));
+}
+
+/** Pillow's grey of `n` RGB pixels (`rgb`, 3n bytes) into `out`. Returns false without SIMD. */
+export function greySimd(rgb: Uint8Array, n: number, out: Uint8Array): boolean {
+  const k = getKernel();
+  if (k === null) return false;
+  const step = Math.floor(STRIP_BYTES / 3 / 16) * 16;
+  const greyAt = 3 * step + 48; // the RGB strip, 48 bytes of slack for the last step's overread
+  reserve(k, greyAt + step);
+  const m8 = new Uint8Array(k.memory.buffer);
+  for (let p0 = 0; p0 < n; p0 += step) {
+    const len = Math.min(step, n - p0);
+    m8.set(rgb.subarray(3 * p0, 3 * (p0 + len)), 0);
+    k.grey(0, len, greyAt);
+    out.set(m8.subarray(greyAt, greyAt + len), p0);
+  }
+  return true;
+}
+
 /**
- * Rows `rowFirst .. rowEnd-1` of the `width`-wide grey image `src`, each resampled with `taps`, into
- * `out` (`(rowEnd - rowFirst) * taps.outSize` bytes). Returns false, writing nothing, without SIMD.
+ * Rows `rowFirst .. rowEnd-1` of the `width`-wide image `src`, each resampled with `taps`, into `out`
+ * (`(rowEnd - rowFirst) * taps.outSize` bytes). `src` is grey (1 channel) or RGB (3), which is converted
+ * to Pillow's grey on the way. Returns false, writing nothing, without SIMD.
  */
 export function horizontalPassSimd(
   src: Uint8Array,
@@ -195,21 +324,24 @@ export function horizontalPassSimd(
   rowEnd: number,
   taps: Taps,
   out: Uint8Array,
+  channels: 1 | 3 = 1,
 ): boolean {
   const k = getKernel();
   if (k === null) return false;
   const { outSize, ksize, first, count, coeffs } = taps;
   const kpad = (ksize + 7) & ~7;
-  const stripRows = Math.max(1, Math.min(rowEnd - rowFirst, Math.floor(STRIP_BYTES / width)));
-  // Memory layout: coefficients (stride kpad), first, count (rounded up to 8), sums, source strip + slack.
+  const rowBytes = width * channels;
+  const stripRows = Math.max(1, Math.min(rowEnd - rowFirst, Math.floor(STRIP_BYTES / rowBytes)));
+  // Memory layout: coefficients (stride kpad), first, count (rounded up to 8), sums, grey strip + slack
+  // (the pass reads up to 7 bytes past a row, the grey conversion writes up to 15), RGB strip + slack.
   const coefAt = 0;
   const firstAt = coefAt + outSize * kpad * 4;
   const countAt = firstAt + outSize * 4;
   const sumsAt = countAt + outSize * 4;
   const srcAt = sumsAt + stripRows * outSize * 4;
-  const needed = srcAt + stripRows * width + 16;
-  const have = k.memory.buffer.byteLength;
-  if (needed > have) k.memory.grow(Math.ceil((needed - have) / PAGE));
+  const rgbAt = srcAt + stripRows * width + 16;
+  const needed = channels === 3 ? rgbAt + stripRows * rowBytes + 48 : rgbAt;
+  reserve(k, needed);
   const m32 = new Int32Array(k.memory.buffer);
   const m8 = new Uint8Array(k.memory.buffer);
   for (let x = 0; x < outSize; x++) {
@@ -219,10 +351,15 @@ export function horizontalPassSimd(
     m32[firstAt / 4 + x] = first[x]!;
     m32[countAt / 4 + x] = (count[x]! + 7) & ~7;
   }
-  m8.fill(0, srcAt + stripRows * width, needed);
+  m8.fill(0, srcAt + stripRows * width, rgbAt);
   for (let y0 = rowFirst; y0 < rowEnd; y0 += stripRows) {
     const rows = Math.min(stripRows, rowEnd - y0);
-    m8.set(src.subarray(y0 * width, (y0 + rows) * width), srcAt);
+    if (channels === 3) {
+      m8.set(src.subarray(y0 * rowBytes, (y0 + rows) * rowBytes), rgbAt);
+      k.grey(rgbAt, rows * width, srcAt);
+    } else {
+      m8.set(src.subarray(y0 * width, (y0 + rows) * width), srcAt);
+    }
     k.hpass(srcAt, width, rows, outSize, kpad * 4, firstAt, countAt, coefAt, sumsAt);
     const outBase = (y0 - rowFirst) * outSize;
     const sums = sumsAt / 4;

@@ -11,7 +11,7 @@
  */
 import { HashwardenError } from '../errors.js';
 import type { Pixels } from '../image/types.js';
-import { horizontalPassSimd } from './pillow-resample-simd.js';
+import { greySimd, horizontalPassSimd } from './pillow-resample-simd.js';
 import { clip8, HALF, lanczosTaps, type Taps } from './pillow-taps.js';
 
 /**
@@ -29,10 +29,15 @@ export function toPillowGrey(pixels: Pixels): Uint8Array {
   }
   if (channels === 1) return data;
   const out = new Uint8Array(n);
-  for (let i = 0, j = 0; i < n; i++, j += 3) {
-    out[i] = (data[j]! * 19595 + data[j + 1]! * 38470 + data[j + 2]! * 7471 + 0x8000) >> 16;
-  }
+  if (!greySimd(data, n, out)) greyScalar(data, 0, n, out);
   return out;
+}
+
+/** Pixels `from .. to-1` of `rgb` to grey, into the same places of `out` (the non-SIMD fallback). */
+function greyScalar(rgb: Uint8Array, from: number, to: number, out: Uint8Array): void {
+  for (let i = from, j = 3 * from; i < to; i++, j += 3) {
+    out[i] = (rgb[j]! * 19595 + rgb[j + 1]! * 38470 + rgb[j + 2]! * 7471 + 0x8000) >> 16;
+  }
 }
 
 function checkSize(what: string, width: number, height: number): void {
@@ -68,8 +73,37 @@ export function pillowResizeLanczos(
       `grey pixels hold ${grey.length} bytes, expected ${width * height} for ${width}x${height}`,
     );
   }
-  let src = grey;
-  let srcW = width;
+  return resize(grey, 1, width, height, outW, outH, mode);
+}
+
+/**
+ * `pillowResizeLanczos(toPillowGrey(pixels), …)`, the same bytes, without the full-size grey copy where
+ * it can: RGB rows are greyed strip by strip inside the SIMD horizontal pass, and only the rows the
+ * vertical pass reads are converted. This is what pHash runs on every decoded image.
+ */
+export function pillowGreyResizeLanczos(pixels: Pixels, outW: number, outH: number): Uint8Array {
+  const { width, height, channels, data } = pixels;
+  checkSize('image', width, height);
+  checkSize('output', outW, outH);
+  if (channels === 1 || outW === width) {
+    return pillowResizeLanczos(toPillowGrey(pixels), width, height, outW, outH);
+  }
+  if (data.length !== width * height * 3) toPillowGrey(pixels); // throws the size error
+  return resize(data, 3, width, height, outW, outH, 'auto');
+}
+
+/** The two passes; `src` is grey, or RGB (then `outW !== width`, so the horizontal pass greys it). */
+function resize(
+  src: Uint8Array,
+  channels: 1 | 3,
+  width: number,
+  height: number,
+  outW: number,
+  outH: number,
+  mode: HorizontalPassMode,
+): Uint8Array {
+  let cur = src;
+  let curW = width;
   const vert = outH !== height ? lanczosTaps(height, outH) : null;
   if (outW !== width) {
     // Only the source rows that some vertical tap reads go through the horizontal pass.
@@ -77,17 +111,22 @@ export function pillowResizeLanczos(
     const rowEnd = vert ? vert.first[outH - 1]! + vert.count[outH - 1]! : height;
     const taps = lanczosTaps(width, outW);
     const out = new Uint8Array((rowEnd - rowFirst) * outW);
-    if (mode === 'scalar' || !horizontalPassSimd(grey, width, rowFirst, rowEnd, taps, out)) {
+    if (mode === 'scalar' || !horizontalPassSimd(src, width, rowFirst, rowEnd, taps, out, channels)) {
+      let grey = src;
+      if (channels === 3) {
+        grey = new Uint8Array(width * height);
+        greyScalar(src, rowFirst * width, rowEnd * width, grey);
+      }
       horizontalPassScalar(grey, width, rowFirst, rowEnd, taps, out);
     }
-    src = out;
-    srcW = outW;
+    cur = out;
+    curW = outW;
     if (vert) {
       for (let i = 0; i < outH; i++) vert.first[i] = vert.first[i]! - rowFirst;
     }
   }
-  if (vert) return verticalPass(src, srcW, vert);
-  return src === grey ? grey.slice() : src;
+  if (vert) return verticalPass(cur, curW, vert);
+  return cur === src ? src.slice() : cur;
 }
 
 /** Rows `rowFirst .. rowEnd-1` of `src`, each resampled from `width` samples with `taps`, into `out`. */
