@@ -315,7 +315,7 @@ async function main(): Promise<void> {
   const dir = args.get('dir') ?? (existsSync(large) ? large : join(REPO_ROOT, 'fixtures', 'pdq-vectors'));
   const second = args.get('second-dir') ?? join(SHARED_DATASETS, 'originals');
   const distanceDirs = (
-    args.get('distance-dirs') ?? `${join(SHARED_DATASETS, 'originals')},${join(SHARED_DATASETS, 'distinct')}`
+    args.get('distance-dirs') ?? `${join(SHARED_DATASETS, 'originals')},${join(SHARED_DATASETS, 'distinct')},${join(SHARED_DATASETS, 'large')}`
   )
     .split(',')
     .filter((d) => existsSync(d));

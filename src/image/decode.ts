@@ -27,6 +27,11 @@ export interface DecodeOptions {
    * hashes computed from it are close to, not equal to, the exact ones. 0 (default) disables it.
    */
   readonly shrinkOnLoadMinSide?: number;
+  /**
+   * Synchronous work to run while libvips decodes the pixels on its own thread (e.g. digests of the
+   * bytes), instead of leaving this thread idle. Not called when the input is refused before decoding.
+   */
+  readonly whileDecoding?: () => void;
 }
 
 export interface DecodedImage extends Pixels {
@@ -155,7 +160,10 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}
 
   let out: { data: Buffer; info: OutputInfo };
   try {
-    out = await pipeline.raw(sixteen ? { depth: 'ushort' } : {}).toBuffer({ resolveWithObject: true });
+    const decoding = pipeline.raw(sixteen ? { depth: 'ushort' } : {}).toBuffer({ resolveWithObject: true });
+    // libvips now decodes on its own thread: the caller's synchronous work overlaps it.
+    options.whileDecoding?.();
+    out = await decoding;
   } catch (err) {
     throw decodeError(err, format);
   }
