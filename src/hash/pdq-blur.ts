@@ -368,3 +368,8 @@ function sample(filtered: Float32Array, rows: number, out64: Float32Array): void
     out64.set(filtered.subarray(centre(i, rows) * SIDE, centre(i, rows) * SIDE + SIDE), i * SIDE);
   }
 }
+
+/** True when the SIMD blur kernel compiled here (Node 20 always has WebAssembly SIMD; a test pins it). */
+export function blurSimdAvailable(): boolean {
+  return blurKernel(0) !== null;
+}

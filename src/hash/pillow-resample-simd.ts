@@ -367,3 +367,8 @@ export function horizontalPassSimd(
   }
   return true;
 }
+
+/** True when the SIMD kernel compiled here (Node 20 always has WebAssembly SIMD; a test pins it). */
+export function pillowSimdAvailable(): boolean {
+  return getKernel() !== null;
+}
