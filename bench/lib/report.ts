@@ -67,6 +67,7 @@ export async function writeReport(name: string, json: unknown, markdown: string)
  * Replaces each README section between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->` with the
  * committed `bench/results/NAME.md`, so README tables are always generated, never typed.
  */
+// README gives each section its own heading, so a results file's leading heading is left out there.
 export async function fillReadme(names: readonly string[]): Promise<void> {
   const readmePath = join(REPO_ROOT, 'README.md');
   let readme: string;
@@ -87,7 +88,7 @@ export async function fillReadme(names: readonly string[]): Promise<void> {
     const a = readme.indexOf(open);
     const b = readme.indexOf(close);
     if (a >= 0 && b > a)
-      readme = `${readme.slice(0, a + open.length)}\n${markdown.trimEnd()}\n${readme.slice(b)}`;
+      readme = `${readme.slice(0, a + open.length)}\n${markdown.replace(/^#+ .*\n+/, '').trimEnd()}\n${readme.slice(b)}`;
   }
   await writeFile(readmePath, readme);
 }
