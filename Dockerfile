@@ -18,6 +18,8 @@ ENV NODE_ENV=production \
     HASHWARDEN_HOST=0.0.0.0 \
     HASHWARDEN_PORT=8080 \
     HASHWARDEN_DB_PATH=/data/hashwarden.db
+# Fewer glibc malloc arenas: lower, steadier RSS under load with worker threads (docs/reliability.md, Soak).
+ENV MALLOC_ARENA_MAX=2
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev && npm cache clean --force

@@ -38,7 +38,15 @@ export function createLogger(config: Config): FastifyBaseLogger {
     level: config.logLevel,
     base: { service: 'hashwarden' },
     redact: {
-      paths: ['req.headers.authorization', 'headers.authorization', 'authorization', 'key'],
+      // `*.headers.authorization`: plugins log objects that carry the request headers one level down
+      // (@fastify/multipart's trace line `{ busboyOptions: { headers } }` did, key in clear).
+      paths: [
+        'req.headers.authorization',
+        'headers.authorization',
+        '*.headers.authorization',
+        'authorization',
+        'key',
+      ],
       censor: '[redacted]',
     },
   }) as unknown as FastifyBaseLogger;

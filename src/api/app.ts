@@ -57,6 +57,26 @@ const BODY_DOCS: Record<string, unknown> = {
   },
 };
 
+/**
+ * Shutdown behaviour: once `close()` has begun, new requests get 503 HW_ERR_POOL_CLOSED (with
+ * Retry-After) instead of fastify's bare 503, and every reply, in-flight ones included, carries
+ * `Connection: close`. Without that, a keep-alive client reuses the socket of a reply that finished
+ * during the drain, and the server's idle sweep closes it under the client's next request, which
+ * then fails with a reset instead of a refusal.
+ */
+function installDrain(app: FastifyInstance): void {
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async () => {
+    if (closing) throw new HashwardenError('HW_ERR_POOL_CLOSED', 'The service is shutting down; retry later');
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
+}
+
 /** Builds the app: plugins, hooks, the error shape and every route group. Call `close()` when done. */
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const { config, store, matcher, pool } = deps;
@@ -68,11 +88,13 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     // Slow bodies: the whole request must arrive in time, and an idle socket is dropped.
     requestTimeout: config.requestTimeoutMs,
     connectionTimeout: config.requestTimeoutMs,
-    return503OnClosing: true,
+    // Refusals while draining go through our own hook below, so they carry the error shape and a code.
+    return503OnClosing: false,
     routerOptions: { ignoreTrailingSlash: true },
   }) as unknown as FastifyInstance;
 
   installErrorHandlers(app);
+  installDrain(app);
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
 
   await app.register(swagger, {

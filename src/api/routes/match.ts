@@ -29,7 +29,8 @@ function checkLists(
   for (const name of names ?? []) {
     requireListAccess(request, name);
     if (known !== undefined && !known.has(name)) {
-      throw new HashwardenError('HW_ERR_LIST_NOT_FOUND', `no list named "${name}"`);
+      // Word for word what requireListAccess says about a hidden list: the two must not be told apart.
+      throw new HashwardenError('HW_ERR_LIST_NOT_FOUND', `list "${name}" does not exist`);
     }
   }
 }
