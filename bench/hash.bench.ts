@@ -142,12 +142,27 @@ function scenarios(): Scenario[] {
 const run = promisify(execFile);
 
 /**
+ * The CLI's environment: ImageMagick held to one thread (per-core figures, like ours), and
+ * `--cli-path-prefix` (default /usr/bin) first on PATH, so the CLI runs ImageMagick's real `convert`
+ * rather than any wrapper earlier on PATH, whose start-up would be charged to the CLI.
+ */
+function cliEnv(): NodeJS.ProcessEnv {
+  const prefix = benchArgs().get('cli-path-prefix') ?? '/usr/bin';
+  return {
+    ...process.env,
+    PATH: `${prefix}:${process.env.PATH ?? ''}`,
+    MAGICK_THREAD_LIMIT: '1',
+    OMP_NUM_THREADS: '1',
+  };
+}
+
+/**
  * Meta's C++ CLI over `paths`, whole passes until `seconds` have gone by: one process per file (how it
  * is used from scripts) or one process for all the files. ImageMagick is held to one thread so that the
  * figure is per core, like ours (sharp.concurrency(1)). Returns images/s.
  */
 async function cliRate(cli: string, paths: string[], seconds: number, perFile: boolean): Promise<number> {
-  const env = { ...process.env, MAGICK_THREAD_LIMIT: '1', OMP_NUM_THREADS: '1' };
+  const env = cliEnv();
   const opts = { env, maxBuffer: 64 << 20 };
   await run(cli, paths.slice(0, 2), opts); // warm-up (page cache, ImageMagick's config files)
   let n = 0;
@@ -165,7 +180,7 @@ async function cliRate(cli: string, paths: string[], seconds: number, perFile: b
 
 /** Our `reference` PDQ against the CLI's, per file: Hamming distances and quality mismatches. */
 async function cliConformance(cli: string, paths: string[], buffers: Buffer[]) {
-  const { stdout } = await run(cli, ['-k', ...paths], { maxBuffer: 64 << 20 }).catch(
+  const { stdout } = await run(cli, ['-k', ...paths], { maxBuffer: 64 << 20, env: cliEnv() }).catch(
     (err: { stdout?: string }) => ({ stdout: err.stdout ?? '' }),
   );
   const theirs = new Map<string, { hex: string; quality: number }>();
@@ -315,7 +330,8 @@ async function main(): Promise<void> {
   const dir = args.get('dir') ?? (existsSync(large) ? large : join(REPO_ROOT, 'fixtures', 'pdq-vectors'));
   const second = args.get('second-dir') ?? join(SHARED_DATASETS, 'originals');
   const distanceDirs = (
-    args.get('distance-dirs') ?? `${join(SHARED_DATASETS, 'originals')},${join(SHARED_DATASETS, 'distinct')},${join(SHARED_DATASETS, 'large')}`
+    args.get('distance-dirs') ??
+    `${join(SHARED_DATASETS, 'originals')},${join(SHARED_DATASETS, 'distinct')},${join(SHARED_DATASETS, 'large')}`
   )
     .split(',')
     .filter((d) => existsSync(d));
