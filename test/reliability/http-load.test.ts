@@ -77,7 +77,8 @@ describe.skipIf(process.platform !== 'linux')('HTTP under load (child server, lo
     console.log('soak', JSON.stringify(r));
     // A 503 OVERLOADED is an expected answer (a CI neighbour can stall the worker); nothing else is.
     expect(Object.keys(r.statuses).filter((c) => c !== '200' && c !== '503')).toEqual([]);
-    expect(r.statuses['503'] ?? 0).toBeLessThan((r.statuses['200'] ?? 0) * 0.1);
+    // Mostly accepted: a loose bound, since the rate was calibrated on a machine that may get busier.
+    expect(r.statuses['503'] ?? 0).toBeLessThan((r.statuses['200'] ?? 0) * 0.25);
     expect(r.connectionErrors).toBe(0);
     // 15 s is mostly warm-up, so no slope is asserted here (the bench fits it over minutes); the
     // server has run the overload already, so its RSS must not climb far past where it was.
