@@ -7,6 +7,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { buildApp } from './api/app.js';
 import type { Config } from './config.js';
+import { anonHugeBytes, hugePagesHint, hugePagesRequested } from './huge-pages.js';
 import { Matcher } from './service/matcher.js';
 import { Store } from './store/store.js';
 import { HashPool } from './worker/pool.js';
@@ -82,6 +83,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     matcher = new Matcher(store, {
       pollMs: config.changePollMs,
       onError: (err) => logger.error({ err }, 'following the change log failed'),
+      index: { mode: config.indexMode, fastMaxEntries: config.indexFastMaxEntries },
     });
     pool = new HashPool({
       threads: config.threads,
@@ -95,7 +97,20 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     let closing = false;
     const started = performance.now();
     const ready = m.load().then(
-      () => logger.info({ ms: Math.round(performance.now() - started), index: m.stats() }, 'ready'),
+      () => {
+        const huge = anonHugeBytes();
+        logger.info(
+          {
+            ms: Math.round(performance.now() - started),
+            index: m.stats(),
+            hugePages: hugePagesRequested(),
+            ...(huge === null ? {} : { hugePageMiB: Math.round(huge / 2 ** 20) }),
+          },
+          'ready',
+        );
+        const hint = hugePagesHint();
+        if (hint !== null) logger.info(hint);
+      },
       (err: unknown) => {
         if (closing) return;
         logger.error({ err }, 'loading the indexes failed');

@@ -2,6 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hugePagesRequested } from '../../src/huge-pages.js';
 
 /** Repository root, whether this runs from bench/ (tsx) or dist/bench/ (compiled). */
 export const REPO_ROOT = (() => {
@@ -22,6 +23,8 @@ export interface MachineInfo {
   readonly arch: string;
   readonly node: string;
   readonly date: string;
+  /** Whether the process asked glibc for transparent huge pages (GLIBC_TUNABLES, see src/huge-pages.ts). */
+  readonly hugePages: boolean;
 }
 
 /** The facts every benchmark result carries: machine, Node version and date. */
@@ -35,12 +38,13 @@ export function machineInfo(): MachineInfo {
     arch: os.arch(),
     node: process.version,
     date: new Date().toISOString(),
+    hugePages: hugePagesRequested(),
   };
 }
 
 /** One Markdown line describing the machine, for the top of a generated table. */
 export function machineLine(m: MachineInfo): string {
-  return `Measured ${m.date.slice(0, 10)} on ${m.cpuModel} (${m.cores} cores, ${m.memoryGiB} GiB), ${m.platform} ${m.arch}, Node ${m.node}.`;
+  return `Measured ${m.date.slice(0, 10)} on ${m.cpuModel} (${m.cores} cores, ${m.memoryGiB} GiB), ${m.platform} ${m.arch}, Node ${m.node}, huge pages ${m.hugePages ? 'on' : 'off'}.`;
 }
 
 /** Renders rows as a Markdown table. */

@@ -11,7 +11,8 @@ import type { HashIndex, IndexOptions } from './types.js';
 export { ExactIndex } from './exact.js';
 export { LinearIndex } from './linear.js';
 export { MIH_DEFAULTS, MihIndex } from './mih.js';
-export type { HashIndex, IndexMatch, IndexOptions } from './types.js';
+export type { HashIndex, IndexMatch, IndexMode, IndexOptions } from './types.js';
+export { INDEX_MODES } from './types.js';
 
 /** An empty index for `type`: MIH for Hamming types (PDQ, pHash), a value map for exact ones. */
 export function createIndex(type: HashType, options: IndexOptions = {}): HashIndex {

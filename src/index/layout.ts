@@ -157,3 +157,25 @@ export function probeCount(layout: Layout, r: number): number {
   for (let t = 0; t < layout.m; t++) total += maskCount(layout.widths[t]!, radii[t]!);
   return total;
 }
+
+/** Hash words copied into each entry of a prefiltered ("fast") table: 3 (96 bits), or the whole hash. */
+export const PREFILTER_WORDS = 3;
+
+/**
+ * The words of the hash that table `t`'s prefiltered entries carry: those that share no bit with the
+ * table's own substring (whose bits are nearly equal in every candidate the table yields, and so reject
+ * nothing), taken round from the word after it; the whole hash, in order, when it has 3 words or fewer.
+ */
+export function prefilterWords(layout: Layout, t: number): Uint8Array {
+  const W = layout.words;
+  if (W <= PREFILTER_WORDS) return Uint8Array.from({ length: W }, (_, i) => i);
+  const first = layout.offsets[t]! >>> 5;
+  const last = (layout.offsets[t]! + layout.widths[t]! - 1) >>> 5;
+  const out: number[] = [];
+  for (let k = 1; k <= W && out.length < PREFILTER_WORDS; k++) {
+    const w = (last + k) % W;
+    if (w < first || w > last) out.push(w);
+  }
+  for (let w = 0; out.length < PREFILTER_WORDS; w++) if (!out.includes(w)) out.push(w);
+  return Uint8Array.from(out);
+}

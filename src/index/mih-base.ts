@@ -1,6 +1,6 @@
 import { popcount32 } from '../hash/distance.js';
 import { boundedDistance } from './flat.js';
-import { type Layout, probeCount, probeMasks, probeRadii, substring } from './layout.js';
+import { type Layout, prefilterWords, probeCount, probeMasks, probeRadii, substring } from './layout.js';
 import type { IndexMatch } from './types.js';
 
 /**
@@ -18,8 +18,17 @@ export class MihBase {
   readonly ids: Uint32Array;
   /** Per table, 2^width + 1 bucket starts. */
   readonly offsets: readonly Uint32Array[];
-  /** Per table, positions by bucket. */
+  /** Per table, positions by bucket (empty in a prefiltered base: the positions are in `wide`). */
   readonly tables: readonly Uint32Array[];
+  /**
+   * A prefiltered ("fast") base: per table, entries of 1 + K words by bucket, the position and K words
+   * of its hash (`picks[t]`, see prefilterWords). A search scans a bucket's entries in sequence and
+   * rejects nearly every candidate on those 96 bits (a random PDQ hash is within 31 of them with
+   * probability ~0.07 %), so it reads the stored hash, a cache miss each, only for real near matches.
+   * 16 bytes an entry a table instead of 4; null in a compact base.
+   */
+  readonly wide: readonly Uint32Array[] | null;
+  readonly picks: readonly Uint8Array[];
   /** Tombstones, one bit a position. */
   readonly dead: Uint32Array;
   /**
@@ -45,8 +54,11 @@ export class MihBase {
     tables: Uint32Array[],
     leader: Uint32Array,
     groups: Map<number, Uint32Array>,
+    wide: Uint32Array[] | null = null,
   ) {
     this.layout = layout;
+    this.wide = wide;
+    this.picks = Array.from({ length: layout.m }, (_, t) => prefilterWords(layout, t));
     this.n = ids.length;
     this.words = words;
     this.ids = ids;
@@ -98,6 +110,10 @@ export class MihBase {
     const radii = probeRadii(m, r);
     const qsub = new Uint32Array(m);
     for (let t = 0; t < m; t++) qsub[t] = substring(q, 0, bitOff[t]!, widths[t]!);
+    if (this.wide !== null) {
+      this.#searchWide(this.wide, q, r, radii, qsub, out);
+      return;
+    }
     const words = this.words;
     this.#seen ??= new Uint32Array(this.dead.length);
     const seen = this.#seen;
@@ -184,6 +200,80 @@ export class MihBase {
     }
   }
 
+  #searchWide(
+    wide: readonly Uint32Array[],
+    q: Uint32Array,
+    r: number,
+    radii: Int32Array,
+    qsub: Uint32Array,
+    out: IndexMatch[],
+  ): void {
+    const { m, widths, words: W } = this.layout;
+    const words = this.words;
+    this.#seen ??= new Uint32Array(this.dead.length);
+    const seen = this.#seen;
+    let touched: Uint32Array = this.#touched;
+    let nt = 0;
+    // Phase 0: touch every probed bucket's offset, then every probed bucket's first entry: independent
+    // loads the CPU overlaps, so the scan below mostly finds them in cache.
+    let sink = 0;
+    for (let t = 0; t < m; t++) {
+      const rt = radii[t]!;
+      if (rt < 0) continue;
+      const masks = probeMasks(widths[t]!, rt);
+      const off = this.offsets[t]!;
+      const qv = qsub[t]!;
+      for (let mi = 0; mi < masks.length; mi++) sink ^= off[qv ^ masks[mi]!]!;
+    }
+    for (let t = 0; t < m; t++) {
+      const rt = radii[t]!;
+      if (rt < 0) continue;
+      const masks = probeMasks(widths[t]!, rt);
+      const off = this.offsets[t]!;
+      const e = wide[t]!;
+      const S = 1 + this.picks[t]!.length;
+      const qv = qsub[t]!;
+      for (let mi = 0; mi < masks.length; mi++) sink ^= e[off[qv ^ masks[mi]!]! * S] ?? 0;
+    }
+    this.sink = sink;
+    // Phase 1: scan each probed bucket's entries; verify the few that pass the prefilter, once each.
+    for (let t = 0; t < m; t++) {
+      const rt = radii[t]!;
+      if (rt < 0) continue;
+      const masks = probeMasks(widths[t]!, rt);
+      const off = this.offsets[t]!;
+      const e = wide[t]!;
+      const pick = this.picks[t]!;
+      const K = pick.length;
+      const S = 1 + K;
+      const qa = q[pick[0]!]!;
+      const qb = K > 1 ? q[pick[1]!]! : 0;
+      const qc = K > 2 ? q[pick[2]!]! : 0;
+      const qv = qsub[t]!;
+      for (let mi = 0; mi < masks.length; mi++) {
+        const b = qv ^ masks[mi]!;
+        const end = off[b + 1]! * S;
+        for (let k = off[b]! * S; k < end; k += S) {
+          let lb = popcount32(e[k + 1]! ^ qa);
+          if (K > 1) lb += popcount32(e[k + 2]! ^ qb);
+          if (K > 2) lb += popcount32(e[k + 3]! ^ qc);
+          if (lb > r) continue;
+          const p = e[k]!;
+          const wi = p >>> 5;
+          const bit = 1 << (p & 31);
+          if ((seen[wi]! & bit) !== 0) continue;
+          seen[wi]! |= bit;
+          if (nt === touched.length) touched = this.#growTouched();
+          touched[nt++] = wi;
+          // The entry holds the whole hash when it has K words: then lb is the distance.
+          const d = K === W ? lb : boundedDistance(words, p * W, q, W, r);
+          if (d <= r) this.#emit(p, d, out);
+        }
+      }
+    }
+    for (let i = 0; i < nt; i++) seen[touched[i]!] = 0;
+  }
+
   #growCand(): Uint32Array {
     const next = new Uint32Array(this.#cand.length * 2);
     next.set(this.#cand);
@@ -220,6 +310,7 @@ export class MihBase {
     let total = this.words.byteLength + this.ids.byteLength + this.dead.byteLength + this.leader.byteLength;
     for (const o of this.offsets) total += o.byteLength;
     for (const t of this.tables) total += t.byteLength;
+    for (const e of this.wide ?? []) total += e.byteLength;
     for (const g of this.groups.values()) total += g.byteLength;
     return total;
   }

@@ -1,5 +1,5 @@
 import type { Layout } from './layout.js';
-import { substring } from './layout.js';
+import { prefilterWords, substring } from './layout.js';
 import { MihBase } from './mih-base.js';
 
 /** Hot-bucket threshold: at least this many entries… */
@@ -21,6 +21,7 @@ export function* buildSteps(
   words: Uint32Array,
   ids: Uint32Array,
   slice: number,
+  prefilter = false,
 ): Generator<void, MihBase, void> {
   const n = ids.length;
   for (let k = 1; k < n; k++) {
@@ -43,19 +44,35 @@ export function* buildSteps(
     }
   }
   if (groups.size > 0) t0 = yield* sortTable(words, W, n, bitOff[0]!, widths[0]!, skip, scratch, slice);
-  const offsets: Uint32Array[] = [t0.off];
-  const tables: Uint32Array[] = [t0.order];
-  for (let t = 1; t < m; t++) {
-    const tt = yield* sortTable(words, W, n, bitOff[t]!, widths[t]!, skip, scratch, slice);
-    offsets.push(tt.off);
-    tables.push(tt.order);
+  if (!prefilter) {
+    const offsets: Uint32Array[] = [t0.off];
+    const tables: Uint32Array[] = [t0.order];
+    for (let t = 1; t < m; t++) {
+      const tt = yield* sortTable(words, W, n, bitOff[t]!, widths[t]!, skip, scratch, slice);
+      offsets.push(tt.off);
+      tables.push(tt.order);
+    }
+    return new MihBase(layout, words, ids, offsets, tables, leader, groups);
   }
-  return new MihBase(layout, words, ids, offsets, tables, leader, groups);
+  // Prefiltered tables: each sort carries the picked words of every hash along, so the entries are
+  // written in sequence (filling them from position tables read the hashes at random: ~3× slower at
+  // 1M). Table 0's plain sort above found the hot buckets; it is sorted again, carrying its words.
+  const offsets: Uint32Array[] = [];
+  const wide: Uint32Array[] = [];
+  for (let t = 0; t < m; t++) {
+    const pick = prefilterWords(layout, t);
+    const tt = yield* sortTable(words, W, n, bitOff[t]!, widths[t]!, skip, scratch, slice, pick);
+    offsets.push(tt.off);
+    wide.push(tt.order);
+  }
+  return new MihBase(layout, words, ids, offsets, [], leader, groups, wide);
 }
 
+const EMPTY = new Uint32Array(0);
+
 /** Runs `buildSteps` to the end synchronously. */
-export function buildBase(layout: Layout, words: Uint32Array, ids: Uint32Array): MihBase {
-  const it = buildSteps(layout, words, ids, 1 << 30);
+export function buildBase(layout: Layout, words: Uint32Array, ids: Uint32Array, prefilter = false): MihBase {
+  const it = buildSteps(layout, words, ids, 1 << 30, prefilter);
   for (;;) {
     const step = it.next();
     if (step.done === true) return step.value;
@@ -68,6 +85,9 @@ class Scratch {
   readonly p1: Uint32Array;
   readonly k2: Uint32Array;
   readonly p2: Uint32Array;
+  /** Picked hash words carried along by a prefiltered table's sort (allocated on first use). */
+  w1: Uint32Array = EMPTY;
+  w2: Uint32Array = EMPTY;
   constructor(n: number) {
     this.k1 = new Uint32Array(n);
     this.p1 = new Uint32Array(n);
@@ -76,9 +96,16 @@ class Scratch {
   }
 }
 
+/** Low digit of a table's sort: its counting sort runs inside one high-digit bucket, in cache. */
+const LOCAL_BITS = 12;
+
 /**
  * Positions 0..n−1 (less those marked in `skip`) ordered stably by their `width`-bit substring at
- * `offset`, and the bucket starts (2^width + 1).
+ * `offset`, and the bucket starts (2^width + 1). One scatter by the high bits (width − 12, at most 2^12
+ * destinations) while the keys are extracted and counted, then a counting sort of each high bucket by
+ * its low 12 bits: a high bucket holds n/2^(width−12) entries (~10k at 10M and 22 bits), so that second
+ * sort, and the bucket starts it writes, stay in cache. Measured at 10M PDQ: about 2× faster than two
+ * global LSD passes plus a sequential bucket-start pass, whose scatters each touched 2^11 pages at once.
  */
 function* sortTable(
   words: Uint32Array,
@@ -89,96 +116,193 @@ function* sortTable(
   skip: Uint32Array | null,
   s: Scratch,
   slice: number,
+  pick: Uint8Array | null = null,
 ): Generator<void, { off: Uint32Array; order: Uint32Array }, void> {
+  const lowBits = Math.min(width, LOCAL_BITS);
+  const highBits = width - lowBits;
+  const starts = new Uint32Array((1 << highBits) + 1);
+  const K = pick === null ? 0 : pick.length;
+  if (K > 0 && s.w1.length < n * K) {
+    s.w1 = new Uint32Array(n * K);
+    s.w2 = new Uint32Array(n * K);
+  }
   let u = 0;
   for (let from = 0; from < n; from += slice) {
-    u = extractKeys(words, W, offset, width, skip, s.k1, s.p1, u, from, Math.min(n, from + slice));
+    const to = Math.min(n, from + slice);
+    const at = u;
+    u = extractKeys(words, W, offset, width, lowBits, skip, s.k1, s.p1, starts, u, from, to);
+    if (pick !== null) extractPicks(words, W, pick, s.p1, s.w1, at, u);
     yield;
   }
-  const lowBits = width >>> 1;
-  yield* radixPass(s.k1, s.p1, s.k2, s.p2, u, 0, lowBits, slice);
-  const order = new Uint32Array(u);
-  yield* radixPass(s.k2, s.p2, s.k1, order, u, lowBits, width - lowBits, slice);
+  for (let h = 1; h < starts.length; h++) starts[h]! += starts[h - 1]!;
+  if (K > 0) {
+    const cursor = starts.slice(0, starts.length - 1);
+    for (let from = 0; from < u; from += slice) {
+      scatterPicks(s.k1, s.w1, s.w2, K, cursor, lowBits, from, Math.min(u, from + slice));
+      yield;
+    }
+  }
+  const cursor = starts.slice(0, starts.length - 1);
+  for (let from = 0; from < u; from += slice) {
+    scatterHigh(s.k1, s.p1, s.k2, s.p2, cursor, lowBits, from, Math.min(u, from + slice));
+    yield;
+  }
+  const order = new Uint32Array(u * (1 + K));
   const off = new Uint32Array((1 << width) + 1);
-  bucketStarts(s.k1, u, off);
+  const count = new Uint32Array((1 << lowBits) + 1);
+  let done = 0;
+  for (let h = 0; h < 1 << highBits; h++) {
+    const a = starts[h]!;
+    const b = starts[h + 1]!;
+    if (K > 0) sortLowWide(s.k2, s.p2, s.w2, K, a, b, h << lowBits, lowBits, count, order, off);
+    else sortLow(s.k2, s.p2, a, b, h << lowBits, lowBits, count, order, off);
+    done += starts[h + 1]! - starts[h]!;
+    if (done >= slice) {
+      done = 0;
+      yield;
+    }
+  }
+  off[1 << width] = u;
   return { off, order };
 }
 
+/** Keys and positions of entries `from..to` appended at `u`; counts each key's high digit (at +1). */
 function extractKeys(
   words: Uint32Array,
   W: number,
   offset: number,
   width: number,
+  lowBits: number,
   skip: Uint32Array | null,
   keys: Uint32Array,
   pos: Uint32Array,
+  counts: Uint32Array,
   u: number,
   from: number,
   to: number,
 ): number {
   for (let p = from, o = from * W; p < to; p++, o += W) {
     if (skip !== null && (skip[p >>> 5]! & (1 << (p & 31))) !== 0) continue;
-    keys[u] = substring(words, o, offset, width);
+    const k = substring(words, o, offset, width);
+    keys[u] = k;
     pos[u++] = p;
+    counts[(k >>> lowBits) + 1]!++;
   }
   return u;
 }
 
-/** One stable LSD pass on the `bits`-bit digit at `shift` of keys: (ks, ps) → (kd, pd). */
-function* radixPass(
-  ks: Uint32Array,
-  ps: Uint32Array,
-  kd: Uint32Array,
-  pd: Uint32Array,
-  u: number,
-  shift: number,
-  bits: number,
-  slice: number,
-): Generator<void, void, void> {
-  const mask = (1 << bits) - 1;
-  const cursor = digitStarts(ks, u, shift, mask);
-  yield;
-  for (let from = 0; from < u; from += slice) {
-    scatter(ks, ps, kd, pd, cursor, shift, mask, from, Math.min(u, from + slice));
-    yield;
+/** The picked words (K a key) of the entries whose positions sit at `pos[from..to]`, in that order. */
+function extractPicks(
+  words: Uint32Array,
+  W: number,
+  pick: Uint8Array,
+  pos: Uint32Array,
+  out: Uint32Array,
+  from: number,
+  to: number,
+): void {
+  const K = pick.length;
+  for (let i = from, at = from * K; i < to; i++) {
+    const o = pos[i]! * W;
+    for (let j = 0; j < K; j++) out[at++] = words[o + pick[j]!]!;
   }
 }
 
-/** Start of each digit's run in the output of a pass (hot loops live in plain functions, not generators). */
-function digitStarts(ks: Uint32Array, u: number, shift: number, mask: number): Uint32Array {
-  const cursor = new Uint32Array(mask + 2);
-  for (let i = 0; i < u; i++) cursor[((ks[i]! >>> shift) & mask) + 1]!++;
-  for (let b = 1; b < cursor.length; b++) cursor[b]! += cursor[b - 1]!;
-  return cursor;
+/** The scatter of `scatterHigh` applied to the picked words (K a key), before it moves the keys. */
+function scatterPicks(
+  ks: Uint32Array,
+  ws: Uint32Array,
+  wd: Uint32Array,
+  K: number,
+  cursor: Uint32Array,
+  lowBits: number,
+  from: number,
+  to: number,
+): void {
+  for (let i = from; i < to; i++) {
+    const j = cursor[ks[i]! >>> lowBits]!++ * K;
+    for (let x = 0, y = i * K; x < K; x++, y++) wd[j + x] = ws[y]!;
+  }
 }
 
-function scatter(
+/** Stable scatter of (key, position) pairs by high digit; only the low digit of the key is kept. */
+function scatterHigh(
   ks: Uint32Array,
   ps: Uint32Array,
   kd: Uint32Array,
   pd: Uint32Array,
   cursor: Uint32Array,
-  shift: number,
-  mask: number,
+  lowBits: number,
   from: number,
   to: number,
 ): void {
+  const mask = (1 << lowBits) - 1;
   for (let i = from; i < to; i++) {
     const k = ks[i]!;
-    const j = cursor[(k >>> shift) & mask]!++;
-    kd[j] = k;
+    const j = cursor[k >>> lowBits]!++;
+    kd[j] = k & mask;
     pd[j] = ps[i]!;
   }
 }
 
-/** Bucket starts from sorted keys, in one sequential pass. */
-function bucketStarts(sortedKeys: Uint32Array, u: number, off: Uint32Array): void {
-  let b = 0;
-  for (let i = 0; i < u; i++) {
-    const k = sortedKeys[i]!;
-    while (b <= k) off[b++] = i;
+/**
+ * Counting sort of one high bucket (`a..b` of the scattered pairs) by low digit into `order[a..b]`,
+ * writing the starts of its 2^lowBits buckets at `off[base…]`.
+ */
+/** `sortLow` writing prefiltered entries: each position followed by its K picked words. */
+function sortLowWide(
+  kl: Uint32Array,
+  ps: Uint32Array,
+  ws: Uint32Array,
+  K: number,
+  a: number,
+  b: number,
+  base: number,
+  lowBits: number,
+  count: Uint32Array,
+  out: Uint32Array,
+  off: Uint32Array,
+): void {
+  const size = 1 << lowBits;
+  const S = 1 + K;
+  count.fill(0);
+  for (let i = a; i < b; i++) count[kl[i]! + 1]!++;
+  let at = a;
+  for (let l = 0; l < size; l++) {
+    at += count[l + 1]!;
+    count[l + 1] = at;
+    off[base + l] = l === 0 ? a : count[l]!;
   }
-  while (b < off.length) off[b++] = u;
+  count[0] = a;
+  for (let i = a; i < b; i++) {
+    const o = count[kl[i]!]!++ * S;
+    out[o] = ps[i]!;
+    for (let x = 0, y = i * K; x < K; x++, y++) out[o + 1 + x] = ws[y]!;
+  }
+}
+
+function sortLow(
+  kl: Uint32Array,
+  ps: Uint32Array,
+  a: number,
+  b: number,
+  base: number,
+  lowBits: number,
+  count: Uint32Array,
+  order: Uint32Array,
+  off: Uint32Array,
+): void {
+  const size = 1 << lowBits;
+  count.fill(0);
+  for (let i = a; i < b; i++) count[kl[i]! + 1]!++;
+  let at = a;
+  for (let l = 0; l < size; l++) {
+    at += count[l + 1]!;
+    count[l + 1] = at;
+    off[base + l] = l === 0 ? a : count[l]!;
+  }
+  count[0] = a;
+  for (let i = a; i < b; i++) order[count[kl[i]!]!++] = ps[i]!;
 }
 
 function gather(
@@ -249,13 +373,29 @@ export function sortById(
   const s = new Scratch(n);
   s.k1.set(ids);
   for (let i = 0; i < n; i++) s.p1[i] = i;
-  drain(radixPass(s.k1, s.p1, s.k2, s.p2, n, 0, 16, n + 1));
-  drain(radixPass(s.k2, s.p2, s.k1, s.p1, n, 16, 16, n + 1));
+  radixPass16(s.k1, s.p1, s.k2, s.p2, n, 0);
+  radixPass16(s.k2, s.p2, s.k1, s.p1, n, 16);
   const outWords = new Uint32Array(n * W);
   gather(words, ids, s.p1, W, outWords, s.k2, 0, n);
   return { words: outWords, ids: s.k2 };
 }
 
-function drain(it: Generator<void, void, void>): void {
-  while (it.next().done !== true);
+/** One stable LSD pass on the 16-bit digit at `shift` of keys: (ks, ps) → (kd, pd). */
+function radixPass16(
+  ks: Uint32Array,
+  ps: Uint32Array,
+  kd: Uint32Array,
+  pd: Uint32Array,
+  n: number,
+  shift: number,
+): void {
+  const cursor = new Uint32Array(65_537);
+  for (let i = 0; i < n; i++) cursor[((ks[i]! >>> shift) & 0xffff) + 1]!++;
+  for (let b = 1; b < cursor.length; b++) cursor[b]! += cursor[b - 1]!;
+  for (let i = 0; i < n; i++) {
+    const k = ks[i]!;
+    const j = cursor[(k >>> shift) & 0xffff]!++;
+    kd[j] = k;
+    pd[j] = ps[i]!;
+  }
 }

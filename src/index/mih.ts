@@ -5,14 +5,14 @@ import { chooseLayout } from './layout.js';
 import { bytesToWords } from './linear.js';
 import type { MihBase } from './mih-base.js';
 import { buildBase, buildSteps, sortById } from './mih-build.js';
-import type { HashIndex, IndexMatch, IndexOptions } from './types.js';
+import type { HashIndex, IndexMatch, IndexMode, IndexOptions } from './types.js';
 
 /**
  * Defaults. The delta is scanned linearly on every search, so it stays a small fraction of the base's
  * probe work (8192 early-exit checks against ~10k candidates verified in the base at 10M PDQ); a slice
  * of 64k entries keeps each step of a background compaction to a few milliseconds.
  */
-export const MIH_DEFAULTS = Object.freeze({ deltaLimit: 8192, sliceSize: 65_536 });
+export const MIH_DEFAULTS = Object.freeze({ deltaLimit: 8192, sliceSize: 65_536, fastMaxEntries: 4_000_000 });
 
 /**
  * Exact multi-index hashing. A bulk-built MihBase answers most of the list; additions land in a small
@@ -29,6 +29,8 @@ export class MihIndex implements HashIndex {
   readonly #sliceSize: number;
   /** 0: chosen from the entry count at each build. */
   readonly #substrings: number;
+  readonly #mode: IndexMode;
+  readonly #fastMaxEntries: number;
   #base: MihBase | null = null;
   #delta: FlatStore;
   #compacting: Promise<void> | null = null;
@@ -50,6 +52,8 @@ export class MihIndex implements HashIndex {
     this.#deltaLimit = options.deltaLimit ?? MIH_DEFAULTS.deltaLimit;
     this.#sliceSize = options.sliceSize ?? MIH_DEFAULTS.sliceSize;
     this.#substrings = options.substrings ?? 0;
+    this.#mode = options.mode ?? 'auto';
+    this.#fastMaxEntries = options.fastMaxEntries ?? MIH_DEFAULTS.fastMaxEntries;
     this.#delta = new FlatStore(this.#bytes >>> 2);
   }
 
@@ -66,9 +70,19 @@ export class MihIndex implements HashIndex {
     if (ids.length > 0) {
       // The store hands rows over in rowid order, which is the storage order: then this is free.
       const input = sortById(bytesToWords(hashes), ids.slice(), index.#bytes >>> 2);
-      index.#base = buildBase(index.#layoutFor(ids.length), input.words, input.ids);
+      index.#base = buildBase(
+        index.#layoutFor(ids.length),
+        input.words,
+        input.ids,
+        index.#fastFor(ids.length),
+      );
     }
     return index;
+  }
+
+  /** Whether the current bulk part has prefiltered (`fast`) tables (false before the first build). */
+  get fast(): boolean {
+    return this.#base?.wide != null;
   }
 
   /** The substring layout of the current bulk part (null before the first build). */
@@ -148,6 +162,10 @@ export class MihIndex implements HashIndex {
     });
   }
 
+  #fastFor(n: number): boolean {
+    return this.#mode === 'fast' || (this.#mode === 'auto' && n <= this.#fastMaxEntries);
+  }
+
   #layoutFor(n: number) {
     return chooseLayout(this.#bits, n, this.#threshold, this.#substrings || undefined);
   }
@@ -195,7 +213,7 @@ export class MihIndex implements HashIndex {
 
     // Removals during the gather leave slack; trim it so memoryBytes stays honest.
     const exact = n === cap ? { words, ids } : { words: words.slice(0, n * W), ids: ids.slice(0, n) };
-    const steps = buildSteps(this.#layoutFor(n), exact.words, exact.ids, slice);
+    const steps = buildSteps(this.#layoutFor(n), exact.words, exact.ids, slice, this.#fastFor(n));
     let step = steps.next();
     while (step.done !== true) {
       await yieldToLoop();

@@ -37,4 +37,15 @@ export interface IndexOptions {
   readonly substrings?: number;
   /** Entries handled per slice of a background compaction, between yields to the event loop. */
   readonly sliceSize?: number;
+  /**
+   * MIH tables: `compact` (positions only, ~100 bytes an entry for PDQ at 10M), `fast` (each entry also
+   * carries 96 bits of its hash, so almost no candidate costs a read of the stored hash: ~2× the search
+   * speed for ~290 bytes an entry), or `auto` (default): `fast` up to `fastMaxEntries` entries.
+   */
+  readonly mode?: IndexMode;
+  /** Largest entry count `auto` builds in `fast` mode (default 4,000,000: ~1.2 GB of PDQ index). */
+  readonly fastMaxEntries?: number;
 }
+
+export type IndexMode = 'auto' | 'compact' | 'fast';
+export const INDEX_MODES: readonly IndexMode[] = ['auto', 'compact', 'fast'];

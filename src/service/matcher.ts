@@ -8,7 +8,7 @@ import {
   PDQ_MIN_QUALITY,
   type PdqVariant,
 } from '../hash/types.js';
-import { buildIndex, createIndex, type HashIndex } from '../index/index.js';
+import { buildIndex, createIndex, type HashIndex, type IndexOptions } from '../index/index.js';
 import type { Store } from '../store/store.js';
 import type { EntryRecord, ListRecord } from '../store/types.js';
 import type { HashOptions } from '../worker/protocol.js';
@@ -21,6 +21,8 @@ export interface MatcherOptions {
   readonly rebuildGap?: number;
   /** Called with a poll error (the matcher keeps running and retries). */
   readonly onError?: (err: unknown) => void;
+  /** Index settings (mode, fast-mode size limit); each has a measured default. */
+  readonly index?: IndexOptions;
 }
 
 /** Past this many pending changes, a bulk rebuild is cheaper than replaying them one by one. */
@@ -58,13 +60,15 @@ export class Matcher {
   readonly #pollMs: number;
   readonly #rebuildGap: number;
   readonly #onError: (err: unknown) => void;
+  readonly #indexOptions: IndexOptions;
 
   constructor(store: Store, options: MatcherOptions = {}) {
     this.#store = store;
     this.#pollMs = options.pollMs ?? 500;
     this.#rebuildGap = options.rebuildGap ?? REBUILD_GAP;
     this.#onError = options.onError ?? (() => {});
-    for (const type of HASH_TYPE_NAMES) this.#indexes.set(type, createIndex(type));
+    this.#indexOptions = options.index ?? {};
+    for (const type of HASH_TYPE_NAMES) this.#indexes.set(type, createIndex(type, this.#indexOptions));
   }
 
   /** Opens a matcher and loads every index; resolves when it is ready. */
@@ -128,7 +132,7 @@ export class Matcher {
         at += b.ids.length;
       }
       batches.length = 0;
-      fresh.set(type, buildIndex(type, values, ids));
+      fresh.set(type, buildIndex(type, values, ids, this.#indexOptions));
       await yieldToLoop();
     }
     if (this.#closed) {

@@ -21,12 +21,39 @@ const IMPLS: readonly Impl[] = [
     types: [...HAMMING, 'md5', 'sha1', 'sha256'],
     build: (t, h, i) => LinearIndex.build(t, h, i),
   },
-  { name: 'mih (default layout)', types: HAMMING, build: (t, h, i) => MihIndex.build(t, h, i) },
   {
-    name: 'mih (16-bit tables, tiny delta, sliced compaction)',
+    name: 'mih compact (default layout)',
+    types: HAMMING,
+    build: (t, h, i) => MihIndex.build(t, h, i, { mode: 'compact' }),
+  },
+  {
+    name: 'mih fast (default layout)',
+    types: HAMMING,
+    build: (t, h, i) => MihIndex.build(t, h, i, { mode: 'fast' }),
+  },
+  {
+    name: 'mih compact (16-bit tables, tiny delta, sliced compaction)',
     types: HAMMING,
     build: (t, h, i) =>
-      MihIndex.build(t, h, i, { substrings: t === 'pdq' ? 16 : 4, deltaLimit: 32, sliceSize: 50 }),
+      MihIndex.build(t, h, i, {
+        mode: 'compact',
+        substrings: t === 'pdq' ? 16 : 4,
+        deltaLimit: 32,
+        sliceSize: 50,
+      }),
+  },
+  {
+    // auto switches mode as compactions change the size: the 2,000-entry lists below start fast, and
+    // the compaction test's 300 additions cross the limit, so its rebuilt base is compact.
+    name: 'mih auto (fast up to 2,100 entries, 16-bit tables, tiny delta, sliced compaction)',
+    types: HAMMING,
+    build: (t, h, i) =>
+      MihIndex.build(t, h, i, {
+        fastMaxEntries: 2100,
+        substrings: t === 'pdq' ? 16 : 4,
+        deltaLimit: 32,
+        sliceSize: 50,
+      }),
   },
   { name: 'exact', types: ['md5', 'sha1', 'sha256'], build: (t, h, i) => ExactIndex.build(t, h, i) },
 ];
@@ -220,5 +247,33 @@ describe.each(CASES)('index contract: $label', ({ impl, type }) => {
     expect(index.search(h, 0)).toEqual([{ id: 42, distance: 0 }]);
     expect(index.size).toBe(1);
     expect(index.memoryBytes()).toBeGreaterThan(0);
+  });
+});
+
+describe('MIH modes', () => {
+  it('auto builds fast up to fastMaxEntries and compact above, re-deciding at each compaction', async () => {
+    const rnd = mulberry32(11);
+    const hashes = dataset(500, 32, rnd);
+    const ids = Uint32Array.from(hashes, (_, i) => i + 1);
+    const index = MihIndex.build('pdq', flat(hashes), ids, { fastMaxEntries: 600, deltaLimit: 1_000_000 });
+    expect(index.fast).toBe(true);
+    const fastBytes = index.memoryBytes();
+    for (let i = 0; i < 200; i++) index.add(1000 + i, randomHash(32, rnd));
+    await index.compact();
+    expect(index.fast).toBe(false);
+    // Removals past an eighth of the base start a compaction on their own (at 612 live entries, so
+    // compact); the next one sees 550.
+    for (let i = 0; i < 150; i++) index.remove(1000 + i);
+    await index.compact();
+    await index.compact();
+    expect(index.size).toBe(550);
+    expect(index.fast).toBe(true);
+    expect(index.memoryBytes()).toBeGreaterThan(fastBytes);
+    expect(MihIndex.build('pdq', flat(hashes), ids, { mode: 'compact' }).fast).toBe(false);
+    expect(MihIndex.build('pdq', flat(hashes), ids, { mode: 'fast', fastMaxEntries: 1 }).fast).toBe(true);
+    // Fast tables cost more memory than compact ones, for the same entries.
+    expect(MihIndex.build('pdq', flat(hashes), ids, { mode: 'compact' }).memoryBytes()).toBeLessThan(
+      fastBytes,
+    );
   });
 });
