@@ -10,14 +10,17 @@ import {
 } from '../hash/types.js';
 import { buildIndex, createIndex, type HashIndex, type IndexOptions } from '../index/index.js';
 import type { Store } from '../store/store.js';
-import type { EntryRecord, ListRecord } from '../store/types.js';
+import type { ChangeRecord, EntryRecord, ListRecord } from '../store/types.js';
 import type { HashOptions } from '../worker/protocol.js';
 import type { Match, MatchOptions, MatchReport, QueryHashes } from './types.js';
 
 export interface MatcherOptions {
   /** How often the change log is polled, in ms (0 disables polling; call `sync()` yourself). */
   readonly pollMs?: number;
-  /** Pending changes past which a bulk rebuild replaces one-by-one replay (default REBUILD_GAP). */
+  /**
+   * Pending changes past which a bulk rebuild replaces one-by-one replay (default REBUILD_GAP); an
+   * import's range row counts as the ids it spans.
+   */
   readonly rebuildGap?: number;
   /** Called with a poll error (the matcher keeps running and retries). */
   readonly onError?: (err: unknown) => void;
@@ -52,6 +55,8 @@ export class Matcher {
   readonly #store: Store;
   readonly #indexes = new Map<HashType, HashIndex>();
   #lists = new Map<number, ListRecord>();
+  /** Whether `#lists` was re-read during the current sync. */
+  #listsFresh = false;
   #seq = 0;
   #ready = false;
   #rebuilding: Promise<void> | null = null;
@@ -163,41 +168,43 @@ export class Matcher {
 
   #refreshLists(): void {
     this.#lists = new Map(this.#store.lists.list().map((l) => [l.id, l]));
+    this.#listsFresh = true;
   }
 
   /**
    * Applies every change after the current position; returns how many. Cheap when nothing changed.
-   * When the log is more than `rebuildGap` changes ahead, it starts a background rebuild instead
-   * (and returns 0); the current indexes answer until the new ones are swapped in.
+   * When the log is more than `rebuildGap` changes ahead, or holds an import range of more than
+   * `rebuildGap` ids, it starts a background rebuild instead (and returns the changes applied before
+   * that: 0 when it starts at once); the current indexes answer until the new ones are swapped in.
    */
   sync(): number {
     if (this.#closed || this.#rebuilding !== null) return 0;
     const latest = this.#store.latestChangeSeq();
     if (latest <= this.#seq) return 0;
+    this.#listsFresh = false;
     if (this.#ready && latest - this.#seq > this.#rebuildGap) {
-      this.#rebuilding = this.#rebuild()
-        .catch((err: unknown) => this.#onError(err))
-        .finally(() => {
-          this.#rebuilding = null;
-        });
+      this.#startRebuild();
       return 0;
     }
     let applied = 0;
     for (;;) {
       const changes = this.#store.changesSince(this.#seq, 10_000);
       if (changes.length === 0) break;
+      // A bulk import's range counts as its entries: past the gap, one rebuild is cheaper than adding
+      // them one by one.
+      if (this.#ready && changes.some((c) => rangeSize(c) > this.#rebuildGap)) {
+        this.#startRebuild();
+        return applied;
+      }
       for (const c of changes) {
         if (c.op === 'list') {
           this.#refreshLists();
+        } else if (c.op === 'add' && c.lastEntryId !== null && c.entryId !== null) {
+          this.#addRange(c.listId, c.entryId, c.lastEntryId, c.type);
         } else if (c.entryId !== null && c.type !== null) {
           const index = this.#indexes.get(c.type);
           if (c.op === 'add' || c.op === 'enable') {
-            let list = this.#lists.get(c.listId);
-            if (list === undefined) {
-              this.#refreshLists();
-              list = this.#lists.get(c.listId);
-            }
-            if (list?.enabled && c.value !== null) index?.add(c.entryId, c.value);
+            if (this.#listEnabled(c.listId) && c.value !== null) index?.add(c.entryId, c.value);
           } else {
             index?.remove(c.entryId);
           }
@@ -207,6 +214,43 @@ export class Matcher {
       }
     }
     return applied;
+  }
+
+  /** Starts a background rebuild; the current indexes answer until it swaps the new ones in. */
+  #startRebuild(): void {
+    this.#rebuilding = this.#rebuild()
+      .catch((err: unknown) => this.#onError(err))
+      .finally(() => {
+        this.#rebuilding = null;
+      });
+  }
+
+  /**
+   * Whether entries of the list belong in the indexes. The cache can lag the log: a list created or
+   * enabled further on (enabling a list logs its entries' `enable` rows before its `list` row), so a
+   * miss re-reads the lists once per sync. Using the current state is safe: every later change of the
+   * list or its entries has its own row after this one.
+   */
+  #listEnabled(listId: number): boolean {
+    if (this.#lists.get(listId)?.enabled === true) return true;
+    if (!this.#listsFresh) this.#refreshLists();
+    return this.#lists.get(listId)?.enabled === true;
+  }
+
+  /**
+   * Indexes the entries of an `add` range that are active now. Those removed or disabled since were
+   * (or will be) logged after the range, and replaying those rows on top is harmless.
+   */
+  #addRange(listId: number, first: number, last: number, type: HashType | null): void {
+    if (!this.#listEnabled(listId)) return;
+    for (const t of type === null ? HASH_TYPE_NAMES : [type]) {
+      const index = this.#indexes.get(t);
+      if (index === undefined) continue;
+      const width = HASH_TYPES[t].bytes;
+      for (const { ids, values } of this.#store.entries.iterateActiveRange(t, listId, first, last)) {
+        for (let i = 0; i < ids.length; i++) index.add(ids[i]!, values.subarray(i * width, (i + 1) * width));
+      }
+    }
   }
 
   /** PDQ variants that enabled lists were made with: what the worker should compute for a match. */
@@ -424,6 +468,11 @@ export class Matcher {
     if (this.#timer) clearTimeout(this.#timer);
     for (const index of this.#indexes.values()) index.close();
   }
+}
+
+/** Ids an `add` range spans (0 for any other change). */
+function rangeSize(c: ChangeRecord): number {
+  return c.lastEntryId === null || c.entryId === null ? 0 : c.lastEntryId - c.entryId + 1;
 }
 
 function isLive(e: EntryRecord): boolean {

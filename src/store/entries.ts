@@ -51,6 +51,7 @@ export class EntryRepository {
   readonly #page: Database.Statement<[number, number, number], EntryRow>;
   readonly #pageActive: Database.Statement<[number, number, number], EntryRow>;
   readonly #active: Database.Statement<[number, number, string], ActiveBatchRow>;
+  readonly #activeOfList: Database.Statement<[number, number, string, number], ActiveBatchRow>;
   readonly #maxId: Database.Statement<[], { id: number }>;
 
   constructor(db: Db, audit: AuditRepository, changes: ChangeRepository) {
@@ -85,6 +86,14 @@ export class EntryRepository {
        FROM entries e
        WHERE e.id > ? AND e.id <= ? AND e.type = ? AND e.disabled = 0 AND e.removed_at IS NULL
          AND e.list_id IN (SELECT id FROM lists WHERE enabled = 1)`,
+    );
+    // The same for one list's id range (a bulk import's change row); whether the list is enabled is
+    // the follower's call, as for a single `add`.
+    this.#activeOfList = db.prepare(
+      `SELECT count(*) AS n, group_concat(id) AS ids, unhex(group_concat(hex(value), '')) AS vals
+       FROM entries e
+       WHERE e.id > ? AND e.id <= ? AND e.type = ? AND e.list_id = ? AND e.disabled = 0
+         AND e.removed_at IS NULL`,
     );
     this.#maxId = db.prepare('SELECT coalesce(max(id), 0) AS id FROM entries');
   }
@@ -186,16 +195,44 @@ export class EntryRepository {
    * `batchSize` ids, so it holds at most that many entries (fewer, or none, where ids are sparse).
    */
   *iterateActiveEntries(type: HashType, batchSize = 65_536): Generator<EntryBatch> {
-    const width = HASH_TYPES[type].bytes;
     const maxId = this.#maxId.get()?.id ?? 0;
-    if (maxId > 0xffff_ffff) {
+    yield* this.#batches(type, 0, maxId, batchSize, (lo, hi) => this.#active.get(lo, hi, type));
+  }
+
+  /**
+   * The active (not removed, not disabled) entries of `type` in list `listId` with ids from `firstId`
+   * to `lastId` inclusive, in id order, as batches like `iterateActiveEntries`: what a follower of the
+   * change log loads for an `add` range.
+   */
+  *iterateActiveRange(
+    type: HashType,
+    listId: number,
+    firstId: number,
+    lastId: number,
+    batchSize = 65_536,
+  ): Generator<EntryBatch> {
+    yield* this.#batches(type, firstId - 1, lastId, batchSize, (lo, hi) =>
+      this.#activeOfList.get(lo, hi, type, listId),
+    );
+  }
+
+  /** Batches of the rowid ranges (after, after + batchSize], … up to `last`, each read by `read`. */
+  *#batches(
+    type: HashType,
+    after: number,
+    last: number,
+    batchSize: number,
+    read: (lo: number, hi: number) => ActiveBatchRow | undefined,
+  ): Generator<EntryBatch> {
+    const width = HASH_TYPES[type].bytes;
+    if (last > 0xffff_ffff) {
       throw new HashwardenError(
         'HW_ERR_DATABASE',
         'entry ids have outgrown 32 bits; the index needs wider ids',
       );
     }
-    for (let lo = 0; lo < maxId; lo += batchSize) {
-      const row = this.#active.get(lo, lo + batchSize, type);
+    for (let lo = Math.max(0, after); lo < last; lo += batchSize) {
+      const row = read(lo, Math.min(last, lo + batchSize));
       if (row === undefined || row.n === 0 || row.ids === null || row.vals === null) continue;
       // group_concat follows the rowid range scan, the same order for both columns.
       const ids = Uint32Array.from(row.ids.split(','), Number);

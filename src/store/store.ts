@@ -36,7 +36,7 @@ export class Store {
     this.lists = new ListRepository(db, this.audit, this.changes);
     this.entries = new EntryRepository(db, this.audit, this.changes);
     this.keys = new KeyRepository(db, this.audit);
-    this.#importer = new Importer(db, this.audit);
+    this.#importer = new Importer(db, this.audit, this.changes);
     this.#exporter = new Exporter(db);
   }
 

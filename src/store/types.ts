@@ -82,6 +82,7 @@ export interface AuditRecord {
  * `remove`, `disable` (drop it from the index). `list`: the list's metadata changed (thresholds,
  * kind, enabled); entryId and type are null. Enabling or disabling a whole list also writes one
  * `enable`/`disable` row per affected entry, and removing a list one `remove` row per entry.
+ * A bulk import writes one `add` range for all the entries it created (see `lastEntryId`).
  */
 export type ChangeOp = 'add' | 'remove' | 'disable' | 'enable' | 'list';
 
@@ -91,7 +92,14 @@ export interface ChangeRecord {
   readonly listId: number;
   readonly type: HashType | null;
   readonly op: ChangeOp;
-  /** The entry's hash bytes when the entry still exists (null after its list was removed). */
+  /**
+   * Set on an `add` range (a bulk import): the row stands for every entry of `listId` with an id from
+   * `entryId` to `lastEntryId` inclusive (ids may have gaps). `type` is the one hash type they share,
+   * or null for several; `value` is null: read the entries that are still active with
+   * `EntryRepository.iterateActiveRange`, later rows of the log then apply on top as usual.
+   */
+  readonly lastEntryId: number | null;
+  /** The entry's hash bytes when the entry still exists (null after its list was removed, and for a range). */
   readonly value: Uint8Array | null;
 }
 

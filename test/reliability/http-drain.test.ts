@@ -41,7 +41,9 @@ describe('drain on close()', () => {
     await t.app.listen({ host: '127.0.0.1', port: 0 });
     const { port } = t.app.server.address() as AddressInfo;
     const agent = new Agent({ keepAlive: true, maxSockets: 2 });
-    const image = await texturedJpeg(11, 1536);
+    // Large enough that one hash takes tens of ms on the single thread: the three requests below are
+    // still hashing or queued when close() starts, however fast the hashing gets.
+    const image = await texturedJpeg(11, 3072);
     // Warm the sockets (and the worker), so the next requests ride on kept-alive connections.
     expect((await post(port, agent, t.keys.match, image)).connection).toBe('keep-alive');
     const inFlight = [post(port, agent, t.keys.match, image), post(port, agent, t.keys.match, image)];
@@ -57,7 +59,9 @@ describe('drain on close()', () => {
         `Content-Type: image/jpeg\r\nContent-Length: ${image.length}\r\n\r\n`,
     );
     raw.write(image);
-    await new Promise((r) => setTimeout(r, 30));
+    // Close once all three are in the pool (one hashing, two queued), not after a fixed delay.
+    for (let i = 0; i < 2000 && t.pool.inFlight < 3; i++) await new Promise((r) => setTimeout(r, 1));
+    expect(t.pool.inFlight).toBe(3);
     const closing = t.app.close();
     // close() runs its preClose hooks on a later tick.
     await new Promise((r) => setTimeout(r, 5));

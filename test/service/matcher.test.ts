@@ -236,4 +236,97 @@ describe('Matcher', () => {
     expect(matcher.stats().find((s) => s.type === 'pdq')?.size).toBe(200);
     expect(matcher.indexVersion).toBe(store.latestChangeSeq());
   });
+
+  describe('import ranges (one change row per bulk import)', () => {
+    const hs = Array.from({ length: 320 }, (_, i) => baseHash(5000 + i));
+    /** Entry ids each hash finds at distance 0, in hash order: what the index holds, as answers. */
+    const answers = (m: Matcher) =>
+      hs.map((h) =>
+        m
+          .lookup('pdq', hex(h), { thresholds: { pdq: 0 } })
+          .matches.map((x) => x.entryId)
+          .join(','),
+      );
+    const importInto = async (s: Store, list: string, from: number, to: number, extra: string[] = []) =>
+      s.importEntries(list, [...hs.slice(from, to).map((h) => hex(h)), ...extra], {
+        format: 'lines',
+        type: 'pdq',
+        actor: 'importer',
+      });
+
+    it('agrees with a fresh build whenever it syncs: removals, disables and single changes after a range', async () => {
+      const other = Store.open(join(dir, 'hw.db'));
+      const followers: Matcher[] = [];
+      try {
+        const early = await Matcher.open(store, { pollMs: 0 }); // syncs after every step
+        const late = await Matcher.open(store, { pollMs: 0 }); // syncs once, at the end
+        followers.push(early, late);
+        const list = other.lists.create({ name: 'ranged' }, 'importer');
+        await importInto(other, 'ranged', 0, 200);
+        expect(early.sync()).toBe(2); // the list row and ONE range row for 200 entries
+        expect(early.stats().find((x) => x.type === 'pdq')?.size).toBe(200);
+        const id = (i: number) => other.entries.find(list.id, 'pdq', hs[i]!)!.id;
+        // A range whose entries are later removed or disabled, then single changes after it.
+        for (let i = 0; i < 10; i++) other.entries.remove(id(i), 'op');
+        for (let i = 10; i < 15; i++) other.entries.setDisabled(id(i), true, 'op');
+        early.sync();
+        // A matcher that starts mid-log: its position is past the first range.
+        const mid = await Matcher.open(store, { pollMs: 0 });
+        followers.push(mid);
+        other.entries.setDisabled(id(10), false, 'op');
+        other.entries.add(list, { type: 'pdq', value: hex(hs[200]!) }, 'op');
+        // A second range, reviving a removed entry (a single add row) and adding new ones.
+        await importInto(other, 'ranged', 201, 300, [hex(hs[5]!)]);
+        early.sync();
+        other.entries.remove(id(250), 'op');
+        for (const m of followers) m.sync();
+        const fresh = await Matcher.open(store, { pollMs: 0 });
+        followers.push(fresh);
+        const expected = answers(fresh);
+        expect(expected.filter((a) => a !== '')).toHaveLength(300 - 9 - 4 - 1);
+        for (const m of [early, late, mid]) expect(answers(m)).toEqual(expected);
+        expect(answers(late)[5]).toBe(String(id(5)));
+        expect(answers(late)[0]).toBe('');
+        expect(answers(late)[10]).toBe(String(id(10)));
+        expect(answers(late)[11]).toBe('');
+      } finally {
+        for (const m of followers) m.close();
+        other.close();
+      }
+    });
+
+    it('skips a range of a disabled list and loads it when the list is enabled again', async () => {
+      const f = await Matcher.open(store, { pollMs: 0 });
+      try {
+        store.lists.create({ name: 'off', enabled: false }, 't');
+        await importInto(store, 'off', 0, 50);
+        f.sync();
+        expect(answers(f).filter((a) => a !== '')).toHaveLength(0);
+        store.lists.update('off', { enabled: true }, 't');
+        f.sync();
+        expect(answers(f).filter((a) => a !== '')).toHaveLength(50);
+        store.lists.remove('off', 't');
+        f.sync();
+        expect(answers(f).filter((a) => a !== '')).toHaveLength(0);
+      } finally {
+        f.close();
+      }
+    });
+
+    it('loads a range of an import made by another process within a second, by polling', async () => {
+      matcher = await Matcher.open(store, { pollMs: 100 });
+      const other = Store.open(join(dir, 'hw.db'));
+      try {
+        other.lists.create({ name: 'live-range' }, 'importer');
+        await importInto(other, 'live-range', 0, 1000);
+      } finally {
+        other.close();
+      }
+      const t0 = performance.now();
+      await expect
+        .poll(() => answers(matcher!).filter((a) => a !== '').length, { timeout: 1000, interval: 20 })
+        .toBe(320);
+      expect(performance.now() - t0).toBeLessThan(1000);
+    });
+  });
 });

@@ -56,6 +56,18 @@ describe('importEntries', () => {
     ]);
   });
 
+  it('csv: extra columns become the same labels with or without a labels column', async () => {
+    const tricky = 'say "hi" \\ é\u0001 ✓';
+    const quoted = `"${tricky.replace(/"/g, '""')}"`;
+    await run(`type,value,note,"we""ird",empty\npdq,${P1},${quoted},x,\npdq,${P2},,,\n`, { format: 'csv' });
+    expect(contents().map((c) => c.labels)).toEqual([null, { note: tricky, 'we"ird': 'x' }]);
+    // Names an object treats specially, or repeated, go through an object as before.
+    store.lists.create({ name: 'm' }, ACTOR);
+    const text = `type,value,7,a,a,__proto__\npdq,${P1},seven,first,second,p\n`;
+    await store.importEntries('m', Readable.from([text]), { format: 'csv', actor: ACTOR });
+    expect(rowsOf(store.lists.require('m').id)[0]!.labels).toEqual({ 7: 'seven', a: 'second' });
+  });
+
   it('tsv and te', async () => {
     await run(`hash\texternal_id\n${P1}\tq`, { format: 'tsv', type: 'pdq' });
     await run(`pdq ${P2}\nMD5\t${M1}\nvideo_md5 ${'e'.repeat(32)}\n`, { format: 'te' });
@@ -142,7 +154,7 @@ describe('importEntries', () => {
     expect(contents().map((c) => c.ext)).toEqual(['one', 'first']);
   });
 
-  it('writes one audit row and one add change per new entry', async () => {
+  it('writes one audit row and one add range for all the new entries', async () => {
     const seq = store.latestChangeSeq();
     const next = makeHex(11, 32);
     const lines = Array.from({ length: 500 }, next);
@@ -153,15 +165,67 @@ describe('importEntries', () => {
     });
     expect(s.added).toBe(500);
     const changes = store.changesSince(seq, 10_000);
-    expect(changes).toHaveLength(500);
-    expect(new Set(changes.map((c) => c.entryId)).size).toBe(500);
-    expect(changes.every((c) => c.op === 'add' && c.listId === list.id)).toBe(true);
+    expect(changes).toHaveLength(1);
+    const range = changes[0]!;
+    expect(range).toMatchObject({ op: 'add', listId: list.id, type: 'pdq', value: null });
+    const ids = store.entries.page(list.id, { limit: 1000 }).items.map((e) => e.id);
+    expect(range.entryId).toBe(Math.min(...ids));
+    expect(range.lastEntryId).toBeGreaterThanOrEqual(Math.max(...ids));
+    const loaded = [...store.entries.iterateActiveRange('pdq', list.id, range.entryId!, range.lastEntryId!)];
+    expect(loaded.flatMap((b) => [...b.ids])).toEqual(ids);
+    expect(Buffer.concat(loaded.map((b) => b.values)).toString('hex')).toBe(
+      ids.map((id) => bytesToHex(store.entries.get(id)!.value)).join(''),
+    );
     const audit = store.audit.page({ list: 'l' }).items[0]!;
     expect(audit).toMatchObject({
       actor: 'imp',
       action: 'entries.import',
       details: { inserted: 500, valid: 501 },
     });
+  });
+
+  it('logs a range without a type when the import holds several, and none when nothing is new', async () => {
+    const seq = store.latestChangeSeq();
+    await run(`pdq ${P1}\nmd5 ${M1}\n`, { format: 'te' });
+    expect(store.changesSince(seq).map((c) => [c.op, c.type, c.lastEntryId! - c.entryId! + 1])).toEqual([
+      ['add', null, 2],
+    ]);
+    const again = store.latestChangeSeq();
+    expect(await run(`pdq ${P1}\n`, { format: 'te' })).toMatchObject({ added: 0, duplicates: 1 });
+    expect(store.latestChangeSeq()).toBe(again);
+  });
+
+  it('inserts in (type, value) order, whatever the file order and batch shape', async () => {
+    // ids follow the unique key's order: what makes the B-tree inserts appends.
+    const keysInIdOrder = (name: string) => {
+      const id = store.lists.require(name).id;
+      return store.entries.page(id, { limit: 10_000 }).items.map((e) => `${e.type}:${bytesToHex(e.value)}`);
+    };
+    const next = makeHex(7, 32);
+    // Mixed types with external ids (the row-by-row staging path, every type rank)...
+    const mixed = Array.from({ length: 9000 }, (_, i) => {
+      const h = next();
+      const [type, value] = [
+        ['md5', h.slice(0, 32)],
+        ['pdq', h],
+        ['sha1', h.slice(0, 40).toUpperCase()],
+        ['phash', h.slice(0, 16)],
+        ['sha256', h],
+      ][i % 5]!;
+      return JSON.stringify({ type, value, external_id: i % 2 ? `e${i}` : undefined });
+    });
+    // ...and hash-only lines sharing their first 6 bytes (equal sort keys: the value decides).
+    const samePrefix = Array.from({ length: 9000 }, () => `${'ab'.repeat(6)}${next().slice(12)}`);
+    for (const [name, text, format] of [
+      ['mixed', mixed.join('\n'), 'ndjson'],
+      ['prefix', samePrefix.join('\n'), 'lines'],
+    ] as const) {
+      store.lists.create({ name }, ACTOR);
+      await store.importEntries(name, Readable.from([text]), { format, type: 'pdq', actor: ACTOR });
+      const keys = keysInIdOrder(name);
+      expect(keys).toHaveLength(9000);
+      expect(keys).toEqual([...keys].sort());
+    }
   });
 
   it('brings removed entries back and logs them', async () => {

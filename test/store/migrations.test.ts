@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ChangeRepository } from '../../src/store/changes.js';
 import { type Db, openDatabase, schemaVersion } from '../../src/store/db.js';
 import { MIGRATIONS } from '../../src/store/migrations/index.js';
 
@@ -73,5 +74,34 @@ describe('openDatabase and migrations', () => {
     db.pragma(`user_version = ${MIGRATIONS.length + 5}`);
     db.close();
     expect(() => openAt('a.db')).toThrow(expect.objectContaining({ code: 'HW_ERR_DATABASE' }));
+  });
+
+  it('003 keeps the change log of an older database: its rows stay single changes', () => {
+    const old = openAt('old.db', { migrations: MIGRATIONS.slice(0, 2) });
+    old.prepare("INSERT INTO lists (name, created_at, updated_at) VALUES ('l', 0, 0)").run();
+    old
+      .prepare("INSERT INTO entries (list_id, type, value, added_at, added_by) VALUES (1, 'md5', ?, 0, 't')")
+      .run(Buffer.alloc(16, 7));
+    old.prepare("INSERT INTO changes (entry_id, list_id, type, op) VALUES (1, 1, 'md5', 'add')").run();
+    old.close();
+    const db = openAt('old.db');
+    expect(schemaVersion(db)).toBe(MIGRATIONS.length);
+    const changes = new ChangeRepository(db);
+    expect(changes.changesSince(0)).toEqual([
+      {
+        seq: 1,
+        entryId: 1,
+        lastEntryId: null,
+        listId: 1,
+        type: 'md5',
+        op: 'add',
+        value: new Uint8Array(16).fill(7),
+      },
+    ]);
+    changes.appendAddRange(1, 2, 9, null);
+    expect(changes.changesSince(1)).toEqual([
+      { seq: 2, entryId: 2, lastEntryId: 9, listId: 1, type: null, op: 'add', value: null },
+    ]);
+    expect(changes.latestChangeSeq()).toBe(2);
   });
 });

@@ -39,19 +39,34 @@ export interface ParserOptions {
 /** Builds the parser for a format; throws HW_ERR_BAD_OPTION when the options cannot work for it. */
 export function createParser(format: ImportFormat, options: ParserOptions = {}): LineParser {
   const allowed = options.allowedTypes ?? [];
-  const entry = (type: string, hex: string, externalId: string | null, labels: string | null) => {
+  const checkType = (type: string): HashType | string => {
     const t = type.trim().toLowerCase();
     if (!isHashType(t)) return `unknown hash type "${type.trim()}"`;
     if (allowed.length > 0 && !allowed.includes(t)) return `this list holds ${allowed.join(', ')}, not ${t}`;
+    return t;
+  };
+  const typed = (t: HashType, hex: string, externalId: string | null, labels: string | null) => {
     const valid = checkedHex(hex, HASH_TYPES[t].hexLength);
     if (valid === null) return hashProblem(t, hex) ?? `invalid ${t} hash`;
     return { type: t, hex: valid, externalId: externalId === '' ? null : externalId, labels };
   };
+  // Rows repeat one type name: check it once per distinct spelling, not once per row.
+  let lastName: string | null = null;
+  let lastType: HashType | string = '';
+  const entry = (type: string, hex: string, externalId: string | null, labels: string | null) => {
+    if (type !== lastName) {
+      lastType = checkType(type);
+      lastName = type;
+    }
+    return isHashType(lastType) ? typed(lastType, hex, externalId, labels) : lastType;
+  };
   switch (format) {
     case 'lines': {
-      const type = options.type;
-      if (type === undefined) throw new HashwardenError('HW_ERR_BAD_OPTION', 'the lines format needs --type');
-      return (line) => (isBlank(line) ? null : entry(type, line, null, null));
+      if (options.type === undefined)
+        throw new HashwardenError('HW_ERR_BAD_OPTION', 'the lines format needs --type');
+      const type = checkType(options.type);
+      if (!isHashType(type)) return (line) => (isBlank(line) ? null : type);
+      return (line) => (isBlank(line) ? null : typed(type, line, null, null));
     }
     case 'te':
       return (line) => {
@@ -100,6 +115,8 @@ function isBlank(line: string): boolean {
   return line.trim().length === 0;
 }
 
+const SCRATCH = Buffer.alloc(Math.max(...Object.values(HASH_TYPES).map((t) => t.bytes)));
+
 /**
  * `text` trimmed when it is exactly `length` hex digits (either case), else null. No allocation on
  * the common path (already trimmed), since this runs once per imported row.
@@ -109,6 +126,12 @@ export function checkedHex(text: string, length: number): string | null {
   if (hex.length !== length) {
     hex = hex.trim();
     if (hex.length !== length) return null;
+  }
+  const bytes = length >> 1;
+  if ((length & 1) === 0 && bytes <= SCRATCH.length) {
+    // Node's hex decoder stops at the first pair that is not two hex digits: a full write means
+    // valid hex. One native call is about 2× faster than a JS loop over the characters.
+    return SCRATCH.write(hex, 0, bytes, 'hex') === bytes ? hex : null;
   }
   for (let i = 0; i < length; i++) {
     const c = hex.charCodeAt(i);
@@ -148,8 +171,15 @@ const EXTERNAL_ID_NAMES = new Set(['external_id', 'externalid', 'external-id', '
 
 /** CSV/TSV with a header line: type, value (or hash), external_id, labels (JSON); other columns are labels. */
 function delimitedParser(delim: string, defaultType: HashType | undefined, entry: MakeEntry): LineParser {
-  let header: { type: number; value: number; ext: number; labels: number; extra: [number, string][] } | null =
-    null;
+  let header: {
+    type: number;
+    value: number;
+    ext: number;
+    labels: number;
+    extra: [number, string][];
+    /** Each extra column's name as JSON, or null when the labels must go through an object (see below). */
+    jsonKeys: string[] | null;
+  } | null = null;
   return (line) => {
     if (isBlank(line)) return null;
     const cells = splitDelimited(line, delim);
@@ -168,13 +198,35 @@ function delimitedParser(delim: string, defaultType: HashType | undefined, entry
       const extra = names.flatMap((n, i): [number, string][] =>
         used.has(i) || n === '' ? [] : [[i, cells[i]!.trim()]],
       );
-      header = { type, value, ext, labels, extra };
+      // JSON.stringify of the labels object, written directly, is the same text when the names are
+      // distinct and none is special to an object: "__proto__", or an integer (those keys come first).
+      const names2 = extra.map(([, n]) => n);
+      const plain =
+        new Set(names2).size === names2.length && names2.every((n) => n !== '__proto__' && !/^\d+$/.test(n));
+      header = {
+        type,
+        value,
+        ext,
+        labels,
+        extra,
+        jsonKeys: plain ? names2.map((n) => JSON.stringify(n)) : null,
+      };
       return null;
     }
     const h = header;
     let labels: Record<string, unknown> | null = null;
     const labelText = h.labels >= 0 ? (cells[h.labels] ?? '').trim() : '';
-    if (labelText !== '') {
+    let text: string | null = null;
+    if (labelText === '' && h.jsonKeys !== null) {
+      // The common case (extra columns only): the labels' JSON text without an object per row.
+      for (let x = 0; x < h.extra.length; x++) {
+        const v = (cells[h.extra[x]![0]] ?? '').trim();
+        if (v === '') continue;
+        const pair = `${h.jsonKeys[x]}:${JSON.stringify(v)}`;
+        text = text === null ? `{${pair}` : `${text},${pair}`;
+      }
+      if (text !== null) text += '}';
+    } else if (labelText !== '') {
       try {
         const parsed: unknown = JSON.parse(labelText);
         if (!isPlainObject(parsed)) return 'the labels column must hold a JSON object';
@@ -183,15 +235,17 @@ function delimitedParser(delim: string, defaultType: HashType | undefined, entry
         return 'the labels column is not valid JSON';
       }
     }
-    for (const [i, name] of h.extra) {
-      const v = (cells[i] ?? '').trim();
-      if (v === '') continue;
-      labels ??= {};
-      labels[name] = v;
+    if (labelText !== '' || h.jsonKeys === null) {
+      for (const [i, name] of h.extra) {
+        const v = (cells[i] ?? '').trim();
+        if (v === '') continue;
+        labels ??= {};
+        labels[name] = v;
+      }
+      text = labels === null || Object.keys(labels).length === 0 ? null : JSON.stringify(labels);
     }
     const type = h.type >= 0 ? (cells[h.type] ?? '') : (defaultType as string);
     const ext = h.ext >= 0 ? (cells[h.ext] ?? '').trim() : null;
-    const text = labels === null || Object.keys(labels).length === 0 ? null : JSON.stringify(labels);
     return entry(
       type === '' && defaultType !== undefined ? defaultType : type,
       cells[h.value] ?? '',

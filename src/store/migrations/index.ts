@@ -1,5 +1,6 @@
 import * as m001 from './001-initial.js';
 import * as m002 from './002-api-keys.js';
+import * as m003 from './003-change-ranges.js';
 
 /** One schema step: applied once, in order, inside its own transaction. */
 export interface Migration {
@@ -13,5 +14,5 @@ export interface Migration {
  * one that has shipped; a later module (e.g. api_keys) adds the next file and one line here.
  */
 export const MIGRATIONS: readonly Migration[] = Object.freeze(
-  [m001, m002].map((m, i) => Object.freeze({ version: i + 1, name: m.name, sql: m.sql })),
+  [m001, m002, m003].map((m, i) => Object.freeze({ version: i + 1, name: m.name, sql: m.sql })),
 );
