@@ -1,7 +1,7 @@
 /**
  * Hashing throughput: decode-only ceilings vs every hashing path, one core and the pool, in one run.
- * Usage: npm run bench:hash -- [--dir DIR] [--second-dir DIR] [--seconds N] [--distance-dirs A,B]
- *          [--reference-cli PATH]
+ * Usage: npm run bench:hash -- [--dir DIR] [--second-dir DIR] [--seconds N] [--rounds N]
+ *          [--distance-dirs A,B] [--reference-cli PATH]
  * Defaults: ../shared/datasets/large (else fixtures/pdq-vectors), ../shared/datasets/originals.
  * `--reference-cli` names Meta's C++ `pdq-photo-hasher` (built outside the repo; see docs): it is timed
  * in the same run, on the same files, as a baseline, and its hashes are compared with our `reference`.
@@ -52,22 +52,37 @@ async function loadImages(dir: string): Promise<{ files: string[]; buffers: Buff
   return { files, buffers, megapixels: mp };
 }
 
-/** Runs `fn` over all images repeatedly for at least `seconds` (whole passes), returns images/s. */
-async function rate(
+/**
+ * The single-core scenarios' rates (images/s), measured round-robin: `rounds` rounds, each running every
+ * scenario for whole passes over all images until its share (`seconds` / `rounds`) has gone by. On a
+ * shared machine the load drifts over a run; interleaving lets every scenario see the same drift, so the
+ * ratios between them (hash-fast over decode-shrink, say) do not depend on which one ran in a quiet
+ * moment. Each scenario still runs `seconds` in all, after a short warm-up.
+ */
+async function rates(
   buffers: Buffer[],
   seconds: number,
-  fn: (b: Buffer) => Promise<unknown>,
-): Promise<number> {
-  for (const b of buffers.slice(0, 3)) await fn(b); // warm-up
-  let n = 0;
-  const t0 = performance.now();
-  do {
-    for (const b of buffers) {
-      await fn(b);
-      n++;
+  rounds: number,
+  list: readonly Scenario[],
+): Promise<Map<string, number>> {
+  for (const s of list) for (const b of buffers.slice(0, 3)) await s.run(b); // warm-up
+  const images = new Map<string, number>();
+  const ms = new Map<string, number>();
+  for (let r = 0; r < rounds; r++) {
+    for (const s of list) {
+      let n = 0;
+      const t0 = performance.now();
+      do {
+        for (const b of buffers) {
+          await s.run(b);
+          n++;
+        }
+      } while (performance.now() - t0 < (seconds * 1000) / rounds);
+      images.set(s.name, (images.get(s.name) ?? 0) + n);
+      ms.set(s.name, (ms.get(s.name) ?? 0) + performance.now() - t0);
     }
-  } while (performance.now() - t0 < seconds * 1000);
-  return n / ((performance.now() - t0) / 1000);
+  }
+  return new Map(list.map((s) => [s.name, images.get(s.name)! / (ms.get(s.name)! / 1000)]));
 }
 
 async function poolRate(buffers: Buffer[], seconds: number, threads: number): Promise<number> {
@@ -273,7 +288,7 @@ interface Row {
   ratioToCliBatch?: number | null;
 }
 
-async function runSet(dir: string, seconds: number, cores: number, cli: string | null) {
+async function runSet(dir: string, seconds: number, rounds: number, cores: number, cli: string | null) {
   const { files, buffers, megapixels } = await loadImages(dir);
   const paths = files.map((f) => join(dir, f));
   const results: Record<string, Row> = {};
@@ -293,7 +308,9 @@ async function runSet(dir: string, seconds: number, cores: number, cli: string |
     `${cliWhat}, one process for all files`,
     cli ? await cliRate(cli, paths, seconds, false) : null,
   );
-  for (const s of scenarios()) put(s.name, s.description, await rate(buffers, seconds, s.run));
+  const list = scenarios();
+  const measured = await rates(buffers, seconds, rounds, list);
+  for (const s of list) put(s.name, s.description, measured.get(s.name)!);
   put('pool-1', 'pool, 1 thread, all hashes (reference)', await poolRate(buffers, seconds, 1));
   put(
     `pool-${cores}`,
@@ -326,6 +343,7 @@ const fmt = (v: number | null | undefined, digits: number) => (v == null ? '—'
 async function main(): Promise<void> {
   const args = benchArgs();
   const seconds = Number(args.get('seconds') ?? 4);
+  const rounds = Math.max(1, Math.trunc(Number(args.get('rounds') ?? 4)));
   const large = join(SHARED_DATASETS, 'large');
   const dir = args.get('dir') ?? (existsSync(large) ? large : join(REPO_ROOT, 'fixtures', 'pdq-vectors'));
   const second = args.get('second-dir') ?? join(SHARED_DATASETS, 'originals');
@@ -343,7 +361,7 @@ async function main(): Promise<void> {
   const sets = [];
   for (const d of [dir, second].filter((d) => existsSync(d))) {
     process.stderr.write(`hash bench: ${d}\n`);
-    sets.push(await runSet(d, seconds, cores, cli));
+    sets.push(await runSet(d, seconds, rounds, cores, cli));
   }
   process.stderr.write('hash bench: PDQ step on 512×512\n');
   const step = await pdqStepMs(sets.length ? (await loadImages(dir)).buffers : [], seconds);
@@ -357,6 +375,7 @@ async function main(): Promise<void> {
     machine,
     sharp: sharp.versions,
     seconds,
+    rounds,
     loadAverage1m: { before: loadBefore[0], after: loadAfter[0] },
     referenceCli: cli,
     sets,
@@ -368,7 +387,8 @@ async function main(): Promise<void> {
     machineLine(machine),
     `sharp ${sharp.versions.sharp}, libvips ${sharp.versions.vips}. One core unless the row says pool. ` +
       `Load average (1 min) ${loadBefore[0]!.toFixed(2)} before, ${loadAfter[0]!.toFixed(2)} after: ` +
-      'ratios are within one run, absolute rates move with the load.',
+      'ratios are within one run, absolute rates move with the load. The single-core decode and hash rows ' +
+      `run round-robin, ${rounds} rounds of ${fmt(seconds / rounds, 1)} s each, so they share the load's drift.`,
     '',
   ];
   for (const s of sets) {

@@ -1,6 +1,7 @@
 /**
- * The PDQ core after downsampling (see pdq-blur.ts): the image-domain quality metric on the 64×64 plane, the
- * 16×16 partial DCT, the median threshold and the 8 dihedral sign/transpose variants.
+ * The PDQ core after downsampling (pdq-blur.ts, or its SIMD twin pdq-simd.ts): the image-domain quality
+ * metric on the 64×64 plane, the 16×16 partial DCT (pdq-dct.ts), the median threshold and the 8 dihedral
+ * sign/transpose variants.
  *
  * Every step emulates the float32 arithmetic of Meta's C++ reference (ThreatExchange `pdq/cpp`) operation
  * by operation: values live in Float32Array storage or go through Math.fround wherever the reference
@@ -12,32 +13,22 @@
  * worker runs one hash at a time (nothing here awaits).
  */
 
+import type { Pixels } from '../image/types.js';
 import { downsampleTo64, PDQ_DOWNSAMPLE_SIDE } from './pdq-blur.js';
+import { dct64To16, PDQ_DCT_FREQS } from './pdq-dct.js';
+import { dctAndQualitySimd } from './pdq-kernel.js';
+import { downsampleLumaSimd, downsamplePixelsSimd } from './pdq-simd.js';
 import type { DihedralName } from './types.js';
+
+export { dct64To16, PDQ_DCT_MATRIX } from './pdq-dct.js';
 
 /** Images with fewer rows or columns than this hash to all zeros with quality 0, as in the reference. */
 export const PDQ_MIN_DIM = 5;
 
 const SIDE = PDQ_DOWNSAMPLE_SIDE;
-/** Number of DCT frequencies kept per axis (frequencies 1..16; the DC term is skipped). */
-const FREQS = 16;
-
-/**
- * The 16×64 DCT-II basis, row u (frequency u+1) by column k: float32 of
- * float32(sqrt(2/64)) · cos(π/(2·64) · (u+1) · (2k+1)), the product taken in float64 and rounded once.
- */
-export const PDQ_DCT_MATRIX: Float32Array = (() => {
-  const m = new Float32Array(FREQS * SIDE);
-  const scale = Math.fround(Math.sqrt(2 / SIDE));
-  const step = Math.PI / 2 / SIDE;
-  for (let u = 0; u < FREQS; u++) {
-    for (let k = 0; k < SIDE; k++) m[u * SIDE + k] = scale * Math.cos(step * (u + 1) * (2 * k + 1));
-  }
-  return m;
-})();
+const FREQS = PDQ_DCT_FREQS;
 
 const down64 = new Float32Array(SIDE * SIDE);
-const partial16x64 = new Float32Array(FREQS * SIDE);
 const sortScratch = new Float32Array(FREQS * FREQS);
 
 /**
@@ -45,6 +36,16 @@ const sortScratch = new Float32Array(FREQS * FREQS);
  * and horizontal neighbour differences Δ (float32 arithmetic), divided by 90 and capped at 100.
  */
 export function pdqQualityFrom64(b64: Float32Array): number {
+  return qualityFromSum(qualitySum(b64));
+}
+
+/** The quality from the sum of truncated differences: divided by 90, capped at 100. */
+function qualityFromSum(sum: number): number {
+  return Math.min(100, Math.trunc(sum / 90));
+}
+
+/** The quality metric's sum of |trunc((Δ · 100) / 255)| (the SIMD kernel computes the same integer). */
+function qualitySum(b64: Float32Array): number {
   let sum = 0;
   for (let i = 0; i < SIDE - 1; i++) {
     for (let j = 0; j < SIDE; j++) {
@@ -58,33 +59,7 @@ export function pdqQualityFrom64(b64: Float32Array): number {
       sum += Math.abs(Math.trunc(Math.fround(d / 255)));
     }
   }
-  return Math.min(100, Math.trunc(sum / 90));
-}
-
-/**
- * 16×16 DCT of the 64×64 plane, B = D · A · Dᵀ, computed as the reference does: first T = D · A (sums over
- * the 64 rows in order), then B = T · Dᵀ, every product and partial sum rounded to float32.
- */
-export function dct64To16(b64: Float32Array, out16: Float32Array): void {
-  const d = PDQ_DCT_MATRIX;
-  const t = partial16x64;
-  for (let u = 0; u < FREQS; u++) {
-    const du = u * SIDE;
-    for (let j = 0; j < SIDE; j++) {
-      let s = 0;
-      for (let k = 0; k < SIDE; k++) s = Math.fround(s + Math.fround(d[du + k]! * b64[k * SIDE + j]!));
-      t[du + j] = s;
-    }
-  }
-  for (let u = 0; u < FREQS; u++) {
-    const tu = u * SIDE;
-    for (let v = 0; v < FREQS; v++) {
-      const dv = v * SIDE;
-      let s = 0;
-      for (let k = 0; k < SIDE; k++) s = Math.fround(s + Math.fround(t[tu + k]! * d[dv + k]!));
-      out16[u * FREQS + v] = s;
-    }
-  }
+  return sum;
 }
 
 /**
@@ -146,6 +121,15 @@ export interface PdqFloatResult {
   readonly quality: number;
 }
 
+/** Quality and a fresh DCT of the 64×64 plane in `down64`. */
+function fromDown64(): PdqFloatResult {
+  const dct16 = new Float32Array(FREQS * FREQS);
+  const sum = dctAndQualitySimd(down64, dct16);
+  if (sum !== null) return { dct16, quality: qualityFromSum(sum) };
+  dct64To16(down64, dct16);
+  return { dct16, quality: pdqQualityFrom64(down64) };
+}
+
 /**
  * Runs blur, decimation, quality and DCT on a float32 luma plane (rows × cols, row-major; not modified).
  * Returns a fresh DCT array. The caller handles the under-5-pixel case (`PDQ_MIN_DIM`).
@@ -156,9 +140,18 @@ export function pdqFloatFromLuma(
   cols: number,
   forceBlur = false,
 ): PdqFloatResult {
-  downsampleTo64(luma, rows, cols, down64, forceBlur);
-  const quality = pdqQualityFrom64(down64);
-  const dct16 = new Float32Array(FREQS * FREQS);
-  dct64To16(down64, dct16);
-  return { dct16, quality };
+  const copy = rows === SIDE && cols === SIDE && !forceBlur;
+  if (copy || !downsampleLumaSimd(luma, rows, cols, down64))
+    downsampleTo64(luma, rows, cols, down64, forceBlur);
+  return fromDown64();
+}
+
+/**
+ * `pdqFloatFromLuma` of the luma of `pixels` sampled to rows × cols (output (x, y) reads source
+ * (⌊x·W/cols⌋, ⌊y·H/rows⌋)), straight from the pixels with the SIMD kernels. Returns null without SIMD,
+ * or for a 64×64 plane (which the reference does not blur): the caller then builds the luma plane.
+ */
+export function pdqFloatFromPixels(pixels: Pixels, rows: number, cols: number): PdqFloatResult | null {
+  if (rows === SIDE && cols === SIDE) return null;
+  return downsamplePixelsSimd(pixels, rows, cols, down64) ? fromDown64() : null;
 }

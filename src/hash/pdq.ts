@@ -14,7 +14,14 @@
 
 import type { Pixels } from '../image/types.js';
 import { bytesToHex } from './codec.js';
-import { dihedralDct, PDQ_MIN_DIM, pdqBitsFromDct, pdqFloatFromLuma } from './pdq-core.js';
+import {
+  dihedralDct,
+  PDQ_MIN_DIM,
+  type PdqFloatResult,
+  pdqBitsFromDct,
+  pdqFloatFromLuma,
+  pdqFloatFromPixels,
+} from './pdq-core.js';
 import { DIHEDRAL_NAMES, type DihedralName, type PdqVariant } from './types.js';
 
 export {
@@ -204,13 +211,18 @@ export function pdqFromLuma(
   const dihedral = options.dihedral === true;
   if (luma.length < rows * cols) throw new RangeError(`luma: ${rows}x${cols} needs ${rows * cols} values`);
   if (rows < PDQ_MIN_DIM || cols < PDQ_MIN_DIM) return emptyResult(dihedral);
-  const { dct16, quality } = pdqFloatFromLuma(luma, rows, cols);
+  const core = pdqFloatFromLuma(luma, rows, cols);
+  const dihedralDctSource =
+    dihedral && rows === 64 && cols === 64 ? pdqFloatFromLuma(luma, rows, cols, true).dct16 : core.dct16;
+  return resultFrom(core, dihedral ? dihedralDctSource : null);
+}
+
+/** The hash, hex and quality from the core's floats, and the dihedral hexes from `dihedralDct16`. */
+function resultFrom({ dct16, quality }: PdqFloatResult, dihedralDct16: Float32Array | null): PdqResult {
   const hash = pdqBitsFromDct(dct16);
   const hex = bytesToHex(hash);
-  if (!dihedral) return { hash, hex, quality };
-  const dihedralDctSource =
-    rows === 64 && cols === 64 ? pdqFloatFromLuma(luma, rows, cols, true).dct16 : dct16;
-  return { hash, hex, quality, dihedral: dihedralHexes(dihedralDctSource) };
+  if (dihedralDct16 === null) return { hash, hex, quality };
+  return { hash, hex, quality, dihedral: dihedralHexes(dihedralDct16) };
 }
 
 /**
@@ -226,6 +238,9 @@ export function computePdq(pixels: Pixels, options: PdqOptions = {}): PdqResult 
   const cols = squash ? PDQ_REFERENCE_SIZE : pixels.width;
   const dihedral = options.dihedral === true;
   if (rows < PDQ_MIN_DIM || cols < PDQ_MIN_DIM) return emptyResult(dihedral);
+  // The SIMD kernels read the pixels directly (no luma plane here); null where they do not run.
+  const direct = pdqFloatFromPixels(pixels, rows, cols);
+  if (direct !== null) return resultFrom(direct, dihedral ? direct.dct16 : null);
   const n = rows * cols;
   let luma = lumaScratch;
   if (luma.length < n) {

@@ -2,7 +2,8 @@
  * pHash exactly as Python's `imagehash.phash` (hash_size 8, highfreq_factor 4) computes it with
  * Pillow 9.4 and SciPy: grey with `convert('L')`, Lanczos resize to 32×32, unnormalised DCT-II along
  * columns then rows, the top-left 8×8 block (DC included), bit = coefficient > median of the 64, bits
- * row-major with the first bit as the most significant bit of the hex string. Pure: pixels in, bits out.
+ * row-major with the first bit as the most significant bit of the hex string. Pure: pixels in, bits out
+ * (scratch buffers are module-level: a worker hashes one image at a time and nothing here awaits).
  */
 
 import type { Pixels } from '../image/types.js';
@@ -36,6 +37,16 @@ for (let n = 2; n <= SIZE; n *= 2) {
   COS_TABLES.set(n, t);
 }
 
+/** dct2's scratch per length n: sums and differences of mirrored samples, and the even outputs. */
+const SCRATCH = new Map<number, { sums: Float64Array; diffs: Float64Array; evens: Float64Array }>();
+for (let n = 2; n <= SIZE; n *= 2) {
+  SCRATCH.set(n, {
+    sums: new Float64Array(n / 2),
+    diffs: new Float64Array(n / 2),
+    evens: new Float64Array(n / 2),
+  });
+}
+
 /**
  * The first `want` outputs of SciPy's unnormalised DCT-II, `y[k] = 2·Σ x[n]·cos(πk(2n+1)/2N)`, of the
  * length-`n` vector `x` (n a power of two). It splits into the sums and differences of mirrored samples:
@@ -49,15 +60,14 @@ function dct2(x: Float64Array, n: number, want: number, out: Float64Array): void
     return;
   }
   const half = n / 2;
-  const sums = new Float64Array(half);
-  const diffs = new Float64Array(half);
+  // Each length has its own scratch (a call only recurses into shorter lengths), so nothing is allocated.
+  const { sums, diffs, evens } = SCRATCH.get(n)!;
   for (let j = 0; j < half; j++) {
     const a = x[j]!;
     const b = x[n - 1 - j]!;
     sums[j] = a + b;
     diffs[j] = a - b;
   }
-  const evens = new Float64Array(half);
   dct2(sums, half, Math.ceil(want / 2), evens);
   const cos = COS_TABLES.get(n)!;
   for (let k = 0; k < want; k++) {
@@ -71,12 +81,14 @@ function dct2(x: Float64Array, n: number, want: number, out: Float64Array): void
   }
 }
 
+// lowFrequencies' scratch.
+const colDct = new Float64Array(KEEP * SIZE);
+const line = new Float64Array(SIZE);
+const res = new Float64Array(SIZE);
+
 /** The top-left KEEP×KEEP block of the 2-D DCT of a SIZE×SIZE image, row-major (row = vertical freq). */
 function lowFrequencies(img: Uint8Array): Float64Array {
   // Columns first (SciPy's axis 0), keeping only the first KEEP vertical frequencies of each column.
-  const colDct = new Float64Array(KEEP * SIZE);
-  const line = new Float64Array(SIZE);
-  const res = new Float64Array(SIZE);
   for (let c = 0; c < SIZE; c++) {
     for (let r = 0; r < SIZE; r++) line[r] = img[r * SIZE + c]!;
     dct2(line, SIZE, KEEP, res);

@@ -11,7 +11,7 @@
  */
 import { HashwardenError } from '../errors.js';
 import type { Pixels } from '../image/types.js';
-import { greySimd, horizontalPassSimd } from './pillow-resample-simd.js';
+import { greySimd, resizeSimd } from './pillow-resample-simd.js';
 import { clip8, HALF, lanczosTaps, type Taps } from './pillow-taps.js';
 
 /**
@@ -49,7 +49,7 @@ function checkSize(what: string, width: number, height: number): void {
   }
 }
 
-/** Which horizontal pass runs: the WebAssembly SIMD kernel where available (the default), or scalar. */
+/** Which passes run: the WebAssembly SIMD kernels where available (the default), or scalar code. */
 export type HorizontalPassMode = 'auto' | 'scalar';
 
 /**
@@ -102,31 +102,22 @@ function resize(
   outH: number,
   mode: HorizontalPassMode,
 ): Uint8Array {
-  let cur = src;
-  let curW = width;
   const vert = outH !== height ? lanczosTaps(height, outH) : null;
-  if (outW !== width) {
-    // Only the source rows that some vertical tap reads go through the horizontal pass.
-    const rowFirst = vert ? vert.first[0]! : 0;
-    const rowEnd = vert ? vert.first[outH - 1]! + vert.count[outH - 1]! : height;
-    const taps = lanczosTaps(width, outW);
-    const out = new Uint8Array((rowEnd - rowFirst) * outW);
-    if (mode === 'scalar' || !horizontalPassSimd(src, width, rowFirst, rowEnd, taps, out, channels)) {
-      let grey = src;
-      if (channels === 3) {
-        grey = new Uint8Array(width * height);
-        greyScalar(src, rowFirst * width, rowEnd * width, grey);
-      }
-      horizontalPassScalar(grey, width, rowFirst, rowEnd, taps, out);
-    }
-    cur = out;
-    curW = outW;
-    if (vert) {
-      for (let i = 0; i < outH; i++) vert.first[i] = vert.first[i]! - rowFirst;
-    }
+  if (outW === width) return vert ? verticalPass(src, width, vert, 0) : src.slice();
+  const taps = lanczosTaps(width, outW);
+  const simd = mode === 'scalar' ? null : resizeSimd(src, channels, width, height, taps, vert);
+  if (simd !== null) return simd;
+  // Only the source rows that some vertical tap reads go through the horizontal pass.
+  const rowFirst = vert ? vert.first[0]! : 0;
+  const rowEnd = vert ? vert.first[outH - 1]! + vert.count[outH - 1]! : height;
+  let grey = src;
+  if (channels === 3) {
+    grey = new Uint8Array(width * height);
+    greyScalar(src, rowFirst * width, rowEnd * width, grey);
   }
-  if (vert) return verticalPass(cur, curW, vert);
-  return cur === src ? src.slice() : cur;
+  const out = new Uint8Array((rowEnd - rowFirst) * outW);
+  horizontalPassScalar(grey, width, rowFirst, rowEnd, taps, out);
+  return vert ? verticalPass(out, outW, vert, rowFirst) : out;
 }
 
 /** Rows `rowFirst .. rowEnd-1` of `src`, each resampled from `width` samples with `taps`, into `out`. */
@@ -154,8 +145,11 @@ function horizontalPassScalar(
   }
 }
 
-/** `taps.outSize` rows, each a weighted sum of rows of `src` (`width` wide); columns unchanged. */
-function verticalPass(src: Uint8Array, width: number, taps: Taps): Uint8Array {
+/**
+ * `taps.outSize` rows, each a weighted sum of rows of `src` (`width` wide; its row 0 is the source row
+ * `rowFirst` the taps count from); columns unchanged.
+ */
+function verticalPass(src: Uint8Array, width: number, taps: Taps, rowFirst: number): Uint8Array {
   const { outSize, ksize, first, count, coeffs } = taps;
   const out = new Uint8Array(outSize * width);
   const acc = new Int32Array(width);
@@ -166,7 +160,7 @@ function verticalPass(src: Uint8Array, width: number, taps: Taps): Uint8Array {
     // Row by row, so the source is read in memory order; the per-pixel sums are the same integers.
     for (let i = 0; i < n; i++) {
       const c = coeffs[k + i]!;
-      const rowBase = (first[yy]! + i) * width;
+      const rowBase = (first[yy]! - rowFirst + i) * width;
       for (let x = 0; x < width; x++) acc[x] = (acc[x]! + Math.imul(src[rowBase + x]!, c)) | 0;
     }
     const outBase = yy * width;

@@ -40,8 +40,25 @@ function toFixed(w: number): number {
   return Math.trunc(w < 0 ? -0.5 + w * ONE : 0.5 + w * ONE);
 }
 
-/** The taps resampling a line of `inSize` samples to `outSize` over the whole line (no crop box). */
+/** Taps computed before, by size (pHash asks for the same few sizes again and again). */
+const cache = new Map<string, Taps>();
+const CACHE_ENTRIES = 256;
+
+/**
+ * The taps resampling a line of `inSize` samples to `outSize` over the whole line (no crop box). The
+ * result is shared between callers: never modify it.
+ */
 export function lanczosTaps(inSize: number, outSize: number): Taps {
+  const key = `${inSize}>${outSize}`;
+  const hit = cache.get(key);
+  if (hit !== undefined) return hit;
+  const taps = computeTaps(inSize, outSize);
+  if (cache.size >= CACHE_ENTRIES) cache.clear();
+  cache.set(key, taps);
+  return taps;
+}
+
+function computeTaps(inSize: number, outSize: number): Taps {
   const scale = inSize / outSize;
   const filterScale = Math.max(scale, 1);
   const support = LANCZOS_SUPPORT * filterScale;
