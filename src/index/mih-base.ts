@@ -24,7 +24,7 @@ export class MihBase {
    * A prefiltered ("fast") base: per table, entries of 1 + K words by bucket, the position and K words
    * of its hash (`picks[t]`, see prefilterWords). A search scans a bucket's entries in sequence and
    * rejects nearly every candidate on those 96 bits (a random PDQ hash is within 31 of them with
-   * probability ~0.07 %), so it reads the stored hash, a cache miss each, only for real near matches.
+   * probability ~0.03 %), so it reads the stored hash, a cache miss each, only for real near matches.
    * 16 bytes an entry a table instead of 4; null in a compact base.
    */
   readonly wide: readonly Uint32Array[] | null;
