@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
+import { HUGE_PAGES_TUNABLE, hugePagesRequested } from '../../src/huge-pages.js';
 import { type RunningServer, startServer } from '../../src/server.js';
 import { texturedJpeg } from './helpers.js';
 
@@ -123,5 +124,21 @@ describe('server', () => {
     expect(res.status).toBe(200);
     await closing;
     server = undefined;
+  });
+});
+
+describe('server start-up log', () => {
+  it('reports huge pages when ready, and hints at the setting when it is missing', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino(
+      { level: 'info' },
+      { write: (s: string) => lines.push(JSON.parse(s) as Record<string, unknown>) },
+    );
+    server = await startServer(config(), { print: () => {}, logger });
+    await server.ready;
+    const ready = lines.find((l) => l.msg === 'ready');
+    expect(ready?.hugePages).toBe(hugePagesRequested());
+    const hint = lines.some((l) => String(l.msg).includes(HUGE_PAGES_TUNABLE));
+    expect(hint).toBe(process.platform === 'linux' && !hugePagesRequested());
   });
 });
