@@ -68,7 +68,7 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /**
  * Packs n flat hashes (bytes a multiple of 4) into big-endian words: one copy, then a byte swap a word,
- * where assembling each word from four byte loads measured ~3× slower at 10M PDQ hashes.
+ * where assembling each word from four byte loads measured ~1.7× slower at 10M PDQ hashes.
  */
 export function bytesToWords(hashes: Uint8Array): Uint32Array {
   const out = new Uint32Array(hashes.length >>> 2);

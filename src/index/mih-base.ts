@@ -121,17 +121,7 @@ export class MihBase {
     let nt = 0;
     let cand: Uint32Array = this.#cand;
     let nc = 0;
-    // Phase 0: touch every probed bucket's offset first. With 2^20+ buckets a table, each offset read
-    // misses the cache; independent loads overlap, where the gather loop below would wait on each.
-    let sink = 0;
-    for (let t = 0; t < m; t++) {
-      const rt = radii[t]!;
-      if (rt < 0) continue;
-      const masks = probeMasks(widths[t]!, rt);
-      const off = this.offsets[t]!;
-      const qv = qsub[t]!;
-      for (let mi = 0; mi < masks.length; mi++) sink ^= off[qv ^ masks[mi]!]!;
-    }
+    let sink = this.#touchOffsets(radii, qsub);
     // Phase 1: gather each candidate position once (members of a near-duplicate family are often reached
     // from several tables); a bit a position (n/8 bytes), cleared after the search.
     for (let t = 0; t < m; t++) {
@@ -214,17 +204,9 @@ export class MihBase {
     const seen = this.#seen;
     let touched: Uint32Array = this.#touched;
     let nt = 0;
-    // Phase 0: touch every probed bucket's offset, then every probed bucket's first entry: independent
-    // loads the CPU overlaps, so the scan below mostly finds them in cache.
-    let sink = 0;
-    for (let t = 0; t < m; t++) {
-      const rt = radii[t]!;
-      if (rt < 0) continue;
-      const masks = probeMasks(widths[t]!, rt);
-      const off = this.offsets[t]!;
-      const qv = qsub[t]!;
-      for (let mi = 0; mi < masks.length; mi++) sink ^= off[qv ^ masks[mi]!]!;
-    }
+    // Phase 0b: touch every probed bucket's first entry, now that its offset is cached: independent loads
+    // the CPU overlaps, so the scan below mostly finds them in cache.
+    let sink = this.#touchOffsets(radii, qsub);
     for (let t = 0; t < m; t++) {
       const rt = radii[t]!;
       if (rt < 0) continue;
@@ -272,6 +254,24 @@ export class MihBase {
       }
     }
     for (let i = 0; i < nt; i++) seen[touched[i]!] = 0;
+  }
+
+  /**
+   * Phase 0 of a search: touch every probed bucket's offset first. With 2^20+ buckets a table, each
+   * offset read misses the cache; independent loads overlap, where the loops after would wait on each.
+   */
+  #touchOffsets(radii: Int32Array, qsub: Uint32Array): number {
+    const { m, widths } = this.layout;
+    let sink = 0;
+    for (let t = 0; t < m; t++) {
+      const rt = radii[t]!;
+      if (rt < 0) continue;
+      const masks = probeMasks(widths[t]!, rt);
+      const off = this.offsets[t]!;
+      const qv = qsub[t]!;
+      for (let mi = 0; mi < masks.length; mi++) sink ^= off[qv ^ masks[mi]!]!;
+    }
+    return sink;
   }
 
   #growCand(): Uint32Array {
