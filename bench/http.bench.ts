@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { buildApp } from '../src/api/app.js';
 import { loadConfig } from '../src/config.js';
+import { SearchPool } from '../src/index/search-pool.js';
 import { Matcher } from '../src/service/matcher.js';
 import { Store } from '../src/store/store.js';
 import { HashPool } from '../src/worker/pool.js';
@@ -114,15 +115,22 @@ async function serveChild(db: string): Promise<void> {
     {},
   );
   const store = Store.open(db);
-  const matcher = await Matcher.open(store, { pollMs: 0 });
+  // As `hashwarden serve` wires it: search threads for /v1/lookup batches, over shared index tables.
+  const searchPool = config.searchThreads > 0 ? new SearchPool({ threads: config.searchThreads }) : null;
+  const matcher = await Matcher.open(store, {
+    pollMs: 0,
+    index: { shared: searchPool !== null },
+    searchPool,
+  });
   const pool = new HashPool({ threads: config.threads, maxQueue: config.maxQueue });
   const app = await buildApp({ config, store, matcher, pool, logger: pino({ level: 'silent' }) });
   const url = await app.listen({ host: config.host, port: 0 });
-  process.send?.({ url, index: matcher.stats() });
+  process.send?.({ url, index: matcher.stats(), searchThreads: searchPool?.threads ?? 0 });
   process.on('message', async (m) => {
     if (m !== 'stop') return;
     await app.close();
     await pool.close();
+    await searchPool?.close();
     matcher.close();
     store.close();
     process.exit(0);
@@ -175,8 +183,12 @@ async function main(): Promise<void> {
   const child = fork(fileURLToPath(import.meta.url), ['--serve', db, '--threads', String(THREADS)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const { url, index } = await new Promise<{ url: string; index: unknown }>((resolve, reject) => {
-    child.once('message', (m) => resolve(m as { url: string; index: unknown }));
+  const { url, index, searchThreads } = await new Promise<{
+    url: string;
+    index: unknown;
+    searchThreads: number;
+  }>((resolve, reject) => {
+    child.once('message', (m) => resolve(m as { url: string; index: unknown; searchThreads: number }));
     child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
   });
   console.error(`server at ${url}`);
@@ -266,6 +278,7 @@ async function main(): Promise<void> {
     machine,
     entries: imported.added,
     threads: THREADS,
+    searchThreads,
     seconds: SECONDS,
     index,
     raw: undefined,
@@ -287,7 +300,7 @@ async function main(): Promise<void> {
     '### HTTP service (`bench/http.bench.ts`)',
     '',
     machineLine(machine),
-    `Server in a child process on 127.0.0.1 with a ${THREADS}-thread pool; autocannon (${THREADS * 2} connections for /v1/match, 4 for /v1/lookup) in the parent, on the same ${machine.cores} cores. ` +
+    `Server in a child process on 127.0.0.1 with a ${THREADS}-thread pool and ${json.searchThreads} search threads for /v1/lookup; autocannon (${THREADS * 2} connections for /v1/match, 4 for /v1/lookup) in the parent, on the same ${machine.cores} cores. ` +
       `Index: ${imported.added.toLocaleString('en-US')} PDQ entries (random, plus the PDQs of every 4th dataset image). ` +
       `/v1/match bodies are the dataset JPEGs as raw image/jpeg, PDQ reference with dihedrals and border trimming; the raw pool rate is the same pool size and options with no HTTP, measured in the same run right before and after the full-speed HTTP run (mean of the two). ${SECONDS} s per run.`,
     '',
@@ -329,7 +342,7 @@ async function main(): Promise<void> {
         '/v1/lookup (100 hashes a request)',
         'req/s',
         'hashes/s',
-        'in-process matcher.lookup hashes/s',
+        'in-process matcher.lookup hashes/s (one thread)',
         'HTTP/in-process',
         'p50 ms',
         'p90 ms',

@@ -45,6 +45,11 @@ export interface Config {
   readonly indexMode: 'auto' | 'compact' | 'fast';
   /** Largest entry count of one hash type that `auto` indexes in fast mode. */
   readonly indexFastMaxEntries: number;
+  /**
+   * Threads that search the indexes for `/v1/lookup` batches (src/index/search-pool.ts), besides the
+   * hashing threads; 0 searches on the event loop.
+   */
+  readonly searchThreads: number;
 }
 
 export const DEFAULT_CONFIG: Config = Object.freeze({
@@ -66,6 +71,7 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   logLevel: 'info',
   indexMode: 'auto',
   indexFastMaxEntries: 4_000_000,
+  searchThreads: Math.min(availableParallelism(), 4),
 });
 
 type Key = keyof Config;
@@ -87,7 +93,7 @@ function parseValue(key: Key, raw: unknown): Config[Key] {
   if (typeof def === 'number') {
     const n = typeof raw === 'number' ? raw : Number(String(raw).trim());
     if (!Number.isInteger(n)) return fail('must be an integer');
-    const min = key === 'port' || key === 'maxQueue' ? 0 : 1;
+    const min = key === 'port' || key === 'maxQueue' || key === 'searchThreads' ? 0 : 1;
     if (n < min || (key === 'port' && n > 65535))
       return fail(`must be at least ${min}${key === 'port' ? ' and at most 65535' : ''}`);
     return n;

@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import { buildApp } from './api/app.js';
 import type { Config } from './config.js';
 import { anonHugeBytes, hugePagesHint, hugePagesRequested } from './huge-pages.js';
+import { SearchPool } from './index/search-pool.js';
 import { Matcher } from './service/matcher.js';
 import { Store } from './store/store.js';
 import { HashPool } from './worker/pool.js';
@@ -20,6 +21,8 @@ export interface RunningServer {
   readonly store: Store;
   readonly matcher: Matcher;
   readonly pool: HashPool;
+  /** Threads for batched lookups; null with `searchThreads` 0. */
+  readonly searchPool: SearchPool | null;
   /** Resolves when the indexes are loaded (rejects when loading failed). */
   readonly ready: Promise<void>;
   /** Graceful shutdown; idempotent. */
@@ -78,12 +81,18 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   let matcher: Matcher | undefined;
   let pool: HashPool | undefined;
   let app: FastifyInstance | undefined;
+  const searchPool = config.searchThreads > 0 ? new SearchPool({ threads: config.searchThreads }) : null;
   try {
     ensureFirstAdminKey(store, print);
     matcher = new Matcher(store, {
       pollMs: config.changePollMs,
       onError: (err) => logger.error({ err }, 'following the change log failed'),
-      index: { mode: config.indexMode, fastMaxEntries: config.indexFastMaxEntries },
+      index: {
+        mode: config.indexMode,
+        fastMaxEntries: config.indexFastMaxEntries,
+        shared: searchPool !== null,
+      },
+      searchPool,
     });
     pool = new HashPool({
       threads: config.threads,
@@ -92,7 +101,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     });
     app = await buildApp({ config, store, matcher, pool, logger });
     const url = await app.listen({ host: config.host, port: config.port });
-    logger.info({ url, db: config.dbPath, threads: pool.threads }, 'listening; loading indexes');
+    logger.info(
+      { url, db: config.dbPath, threads: pool.threads, searchThreads: searchPool?.threads ?? 0 },
+      'listening; loading indexes',
+    );
     const m = matcher;
     let closing = false;
     const started = performance.now();
@@ -119,7 +131,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     );
     // A caller that never awaits `ready` must not crash the process with an unhandled rejection.
     ready.catch(() => {});
-    const running = { app, url, store, matcher: m, pool, ready };
+    const running = { app, url, store, matcher: m, pool, searchPool, ready };
     let done: Promise<void> | undefined;
     const close = (): Promise<void> => {
       closing = true;
@@ -130,6 +142,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   } catch (err) {
     await app?.close();
     await pool?.destroy();
+    await searchPool?.close();
     matcher?.close();
     store.close();
     throw err;
@@ -159,6 +172,7 @@ async function shutdown(
     clearTimeout(timer);
     clearInterval(sweeper);
     await s.pool.close();
+    await s.searchPool?.close();
     s.matcher.close();
     s.store.close();
   }

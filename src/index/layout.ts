@@ -43,6 +43,21 @@ export function makeLayout(bits: number, m: number): Layout {
   return layoutFromWidths(bits, split(bits, m));
 }
 
+/** How chooseLayout weighs a layout. The defaults suit compact tables (ids only). */
+export interface LayoutCost {
+  /** Cost of probing one bucket, in candidates (default 1: both are about one cache miss). */
+  readonly probeCost?: number;
+  /** Prefer a layout within ~100 bytes an entry when one exists (default true). */
+  readonly preferLean?: boolean;
+}
+
+/**
+ * Probe weight for `fast` tables, fitted on a 1M-entry PDQ index (random hashes, r = 31): a probe there
+ * costs ~90–160 ns (the offset's and the bucket's cache misses), a candidate ~8 ns (96-bit popcount).
+ */
+export const FAST_PROBE_COST = 7;
+export const FAST_LAYOUT_COST: LayoutCost = Object.freeze({ probeCost: FAST_PROBE_COST, preferLean: false });
+
 /**
  * The layout with the least expected work for `n` hashes searched at radius `r`, with `m` tables or the
  * best m. Work is Σ over tables of probes × (1 + mean bucket size): every probe and every candidate
@@ -50,8 +65,16 @@ export function makeLayout(bits: number, m: number): Layout {
  * the wider substrings, because a wider table's buckets shrink faster than its masks grow; at 10M PDQ
  * and r = 31 that is 8×22 + 4×20 bits, ~40 % fewer candidates than 12 even substrings. Offsets arrays
  * (4·2^width bytes a table) are held to ~16 bytes an entry, which keeps 10M PDQ under 100 bytes.
+ *
+ * `fast` tables (see LayoutCost) hold each entry's prefilter words in the bucket, so a candidate costs
+ * a few ALU operations on a cache line already fetched, and a probe is the dearer part: there a probe
+ * weighs FAST_PROBE_COST candidates, and the 100-byte preference is dropped (those tables take ~290
+ * bytes an entry anyway). At 1M PDQ that picks 16 × 16 bits (272 probes, ~4,150 candidates) over the
+ * compact choice 2×20 + 8×17 + 5×16 (651 probes, ~2,800 candidates): 1.2–1.3× the queries a second.
  */
-export function chooseLayout(bits: number, n: number, r: number, m?: number): Layout {
+export function chooseLayout(bits: number, n: number, r: number, m?: number, cost: LayoutCost = {}): Layout {
+  const probeCost = cost.probeCost ?? 1;
+  const preferLean = cost.preferLean ?? true;
   const budget = 16 * Math.max(n, 65_536);
   // Prefer layouts within 100 bytes an entry in all (hash words, id, tables, offsets, bitsets).
   const fixed = Math.ceil(bits / 32) * 4 + 4 + 0.25;
@@ -73,14 +96,14 @@ export function chooseLayout(bits: number, n: number, r: number, m?: number): La
       for (let t = 0; t < mm; t++) {
         const w = widths[t]!;
         offsetBytes += 4 * 2 ** w;
-        cost += maskCount(w, radii[t]!) * (1 + n / 2 ** w);
+        cost += maskCount(w, radii[t]!) * (probeCost + n / 2 ** w);
       }
       if (offsetBytes > budget) continue;
       if (cost < bestCost) {
         bestCost = cost;
         best = widths;
       }
-      if (cost < leanCost && fixed + 4 * mm + offsetBytes / Math.max(n, 1) <= 100) {
+      if (preferLean && cost < leanCost && fixed + 4 * mm + offsetBytes / Math.max(n, 1) <= 100) {
         leanCost = cost;
         lean = widths;
       }

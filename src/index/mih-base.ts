@@ -1,7 +1,24 @@
 import { popcount32 } from '../hash/distance.js';
 import { boundedDistance } from './flat.js';
 import { type Layout, prefilterWords, probeCount, probeMasks, probeRadii, substring } from './layout.js';
+import { alloc32, isShared } from './shared.js';
 import type { IndexMatch } from './types.js';
+
+/**
+ * Everything a worker thread needs to search a base built on shared memory (see MihBase.descriptor):
+ * the arrays are views of SharedArrayBuffers, so posting this copies only `groups` and the layout.
+ */
+export interface SharedBaseDescriptor {
+  readonly layout: Layout;
+  readonly words: Uint32Array;
+  readonly ids: Uint32Array;
+  readonly offsets: readonly Uint32Array[];
+  readonly tables: readonly Uint32Array[];
+  readonly wide: readonly Uint32Array[] | null;
+  readonly leader: Uint32Array;
+  readonly dead: Uint32Array;
+  readonly groups: readonly (readonly [number, Uint32Array])[];
+}
 
 /**
  * The bulk part of a MIH index, immutable once built apart from its tombstones. Hashes are stored once,
@@ -43,6 +60,7 @@ export class MihBase {
   #seen: Uint32Array | null = null;
   #touched: Uint32Array = new Uint32Array(4096);
   #cand: Uint32Array = new Uint32Array(4096);
+  #descriptor: SharedBaseDescriptor | null | undefined = undefined;
   /** Keeps the cache-warming loads of a search observable, so the JIT cannot drop them. */
   sink = 0;
 
@@ -53,8 +71,9 @@ export class MihBase {
     offsets: Uint32Array[],
     tables: Uint32Array[],
     leader: Uint32Array,
-    groups: Map<number, Uint32Array>,
-    wide: Uint32Array[] | null = null,
+    groups: ReadonlyMap<number, Uint32Array>,
+    wide: readonly Uint32Array[] | null = null,
+    dead: Uint32Array | null = null,
   ) {
     this.layout = layout;
     this.wide = wide;
@@ -64,10 +83,58 @@ export class MihBase {
     this.ids = ids;
     this.offsets = offsets;
     this.tables = tables;
-    this.dead = new Uint32Array((this.n + 31) >>> 5);
+    // Tombstones written here are seen by worker threads searching the same shared base.
+    this.dead = dead ?? alloc32((this.n + 31) >>> 5, isShared(words));
     this.leader = leader;
     this.groups = groups;
     this.liveCount = this.n;
+  }
+
+  /**
+   * The shared-memory view of this base, for SearchPool; null when the base was not built shared.
+   * Computed once: the arrays never change identity.
+   */
+  descriptor(): SharedBaseDescriptor | null {
+    if (this.#descriptor === undefined) {
+      const arrays = [
+        this.words,
+        this.ids,
+        this.leader,
+        this.dead,
+        ...this.offsets,
+        ...this.tables,
+        ...(this.wide ?? []),
+      ];
+      this.#descriptor = arrays.every(isShared)
+        ? {
+            layout: this.layout,
+            words: this.words,
+            ids: this.ids,
+            offsets: this.offsets,
+            tables: this.tables,
+            wide: this.wide,
+            leader: this.leader,
+            dead: this.dead,
+            groups: [...this.groups],
+          }
+        : null;
+    }
+    return this.#descriptor;
+  }
+
+  /** A searchable view of a shared base, in another thread (liveCount is not tracked there). */
+  static fromDescriptor(d: SharedBaseDescriptor): MihBase {
+    return new MihBase(
+      d.layout,
+      d.words,
+      d.ids,
+      [...d.offsets],
+      [...d.tables],
+      d.leader,
+      new Map(d.groups),
+      d.wide,
+      d.dead,
+    );
   }
 
   isLive(p: number): boolean {
@@ -204,8 +271,10 @@ export class MihBase {
     const seen = this.#seen;
     let touched: Uint32Array = this.#touched;
     let nt = 0;
-    // Phase 0b: touch every probed bucket's first entry, now that its offset is cached: independent loads
-    // the CPU overlaps, so the scan below mostly finds them in cache.
+    // Phase 0b: touch every cache line of every probed bucket, now that its offsets are cached:
+    // independent loads the CPU overlaps, so the scan below runs on cached lines. Touching only each
+    // bucket's first line left the scan waiting on the rest (a 1M-entry bucket spans ~4 lines):
+    // measured on 1M PDQ, 1.2–1.3× the queries a second.
     let sink = this.#touchOffsets(radii, qsub);
     for (let t = 0; t < m; t++) {
       const rt = radii[t]!;
@@ -215,7 +284,11 @@ export class MihBase {
       const e = wide[t]!;
       const S = 1 + this.picks[t]!.length;
       const qv = qsub[t]!;
-      for (let mi = 0; mi < masks.length; mi++) sink ^= e[off[qv ^ masks[mi]!]! * S] ?? 0;
+      for (let mi = 0; mi < masks.length; mi++) {
+        const b = qv ^ masks[mi]!;
+        const end = off[b + 1]! * S;
+        for (let k = off[b]! * S; k < end; k += LINE_WORDS) sink ^= e[k]!;
+      }
     }
     this.sink = sink;
     // Phase 1: scan each probed bucket's entries; verify the few that pass the prefilter, once each.
@@ -236,9 +309,10 @@ export class MihBase {
         const b = qv ^ masks[mi]!;
         const end = off[b + 1]! * S;
         for (let k = off[b]! * S; k < end; k += S) {
-          let lb = popcount32(e[k + 1]! ^ qa);
-          if (K > 1) lb += popcount32(e[k + 2]! ^ qb);
-          if (K > 2) lb += popcount32(e[k + 3]! ^ qc);
+          const lb =
+            K === 3
+              ? popcount96(e[k + 1]! ^ qa, e[k + 2]! ^ qb, e[k + 3]! ^ qc)
+              : prefilterBits(e, k, K, qa, qb);
           if (lb > r) continue;
           const p = e[k]!;
           const wi = p >>> 5;
@@ -314,4 +388,28 @@ export class MihBase {
     for (const g of this.groups.values()) total += g.byteLength;
     return total;
   }
+}
+
+/** 32-bit words in a 64-byte cache line. */
+const LINE_WORDS = 16;
+
+/**
+ * popcount(x) + popcount(y) + popcount(z) with the three words' 2- and 4-bit partial sums added before
+ * the byte stage (a nibble holds at most 12), about a fifth fewer operations than three popcounts.
+ */
+function popcount96(x: number, y: number, z: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  y -= (y >>> 1) & 0x55555555;
+  z -= (z >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  y = (y & 0x33333333) + ((y >>> 2) & 0x33333333);
+  z = (z & 0x33333333) + ((z >>> 2) & 0x33333333);
+  let s = x + y + z;
+  s = (s & 0x0f0f0f0f) + ((s >>> 4) & 0x0f0f0f0f);
+  return Math.imul(s, 0x01010101) >>> 24;
+}
+
+/** Prefilter distance of an entry with fewer than three prefilter words (short hash types). */
+function prefilterBits(e: Uint32Array, k: number, K: number, qa: number, qb: number): number {
+  return K > 1 ? popcount32(e[k + 1]! ^ qa) + popcount32(e[k + 2]! ^ qb) : popcount32(e[k + 1]! ^ qa);
 }

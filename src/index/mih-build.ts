@@ -1,6 +1,7 @@
 import type { Layout } from './layout.js';
 import { prefilterWords, substring } from './layout.js';
 import { MihBase } from './mih-base.js';
+import { alloc32, toShared } from './shared.js';
 
 /** Hot-bucket threshold: at least this many entries… */
 const HOT_BUCKET_MIN = 64;
@@ -22,15 +23,16 @@ export function* buildSteps(
   ids: Uint32Array,
   slice: number,
   prefilter = false,
+  shared = false,
 ): Generator<void, MihBase, void> {
   const n = ids.length;
   for (let k = 1; k < n; k++) {
     if (ids[k]! <= ids[k - 1]!) throw new RangeError(`ids must be distinct and increasing (at ${k})`);
   }
   const { m, words: W, offsets: bitOff, widths } = layout;
-  const scratch = new Scratch(n);
+  const scratch = new Scratch(n, shared);
   const skip = new Uint32Array((n + 31) >>> 5);
-  const leader = new Uint32Array((n + 31) >>> 5);
+  const leader = alloc32((n + 31) >>> 5, shared);
   const groups = new Map<number, Uint32Array>();
 
   // Table 0 first, to find over-full buckets: a bucket this much over the mean is "hot", and its exact
@@ -60,24 +62,37 @@ export function* buildSteps(
     offsets.push(tt.off);
     tables.push(tt.order);
   }
+  // A shared base keeps the hashes and ids on shared memory too (one copy, ~36 bytes an entry for PDQ).
+  const w = shared ? toShared(words) : words;
+  const i = shared ? toShared(ids) : ids;
   return prefilter
-    ? new MihBase(layout, words, ids, offsets, [], leader, groups, tables)
-    : new MihBase(layout, words, ids, offsets, tables, leader, groups);
+    ? new MihBase(layout, w, i, offsets, [], leader, groups, tables)
+    : new MihBase(layout, w, i, offsets, tables, leader, groups);
 }
 
 const EMPTY = new Uint32Array(0);
 
 /** Runs `buildSteps` to the end synchronously. */
-export function buildBase(layout: Layout, words: Uint32Array, ids: Uint32Array, prefilter = false): MihBase {
-  const it = buildSteps(layout, words, ids, 1 << 30, prefilter);
+export function buildBase(
+  layout: Layout,
+  words: Uint32Array,
+  ids: Uint32Array,
+  prefilter = false,
+  shared = false,
+): MihBase {
+  const it = buildSteps(layout, words, ids, 1 << 30, prefilter, shared);
   for (;;) {
     const step = it.next();
     if (step.done === true) return step.value;
   }
 }
 
-/** Work arrays shared by every table's sort: keys and positions, twice (ping-pong). */
+/**
+ * Work arrays shared by every table's sort: keys and positions, twice (ping-pong); `shared` says where
+ * the tables themselves go (see shared.ts).
+ */
 class Scratch {
+  readonly shared: boolean;
   readonly k1: Uint32Array;
   readonly p1: Uint32Array;
   readonly k2: Uint32Array;
@@ -85,7 +100,8 @@ class Scratch {
   /** Picked hash words carried along by a prefiltered table's sort (allocated on first use). */
   w1: Uint32Array = EMPTY;
   w2: Uint32Array = EMPTY;
-  constructor(n: number) {
+  constructor(n: number, shared = false) {
+    this.shared = shared;
     this.k1 = new Uint32Array(n);
     this.p1 = new Uint32Array(n);
     this.k2 = new Uint32Array(n);
@@ -144,8 +160,8 @@ function* sortTable(
     scatterHigh(s.k1, s.p1, s.k2, s.p2, cursor, lowBits, from, Math.min(u, from + slice));
     yield;
   }
-  const order = new Uint32Array(u * (1 + K));
-  const off = new Uint32Array((1 << width) + 1);
+  const order = alloc32(u * (1 + K), s.shared);
+  const off = alloc32((1 << width) + 1, s.shared);
   const count = new Uint32Array((1 << lowBits) + 1);
   let done = 0;
   for (let h = 0; h < 1 << highBits; h++) {

@@ -1,10 +1,11 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { HASH_TYPES, type HashType } from '../hash/types.js';
 import { checkId, checkRadius, FlatStore, queryWords } from './flat.js';
-import { chooseLayout } from './layout.js';
+import { chooseLayout, FAST_LAYOUT_COST } from './layout.js';
 import { bytesToWords } from './linear.js';
 import type { MihBase } from './mih-base.js';
 import { buildBase, buildSteps, sortById } from './mih-build.js';
+import type { SearchPool } from './search-pool.js';
 import type { HashIndex, IndexMatch, IndexMode, IndexOptions } from './types.js';
 
 /**
@@ -31,6 +32,7 @@ export class MihIndex implements HashIndex {
   readonly #substrings: number;
   readonly #mode: IndexMode;
   readonly #fastMaxEntries: number;
+  readonly #shared: boolean;
   #base: MihBase | null = null;
   #delta: FlatStore;
   #compacting: Promise<void> | null = null;
@@ -54,6 +56,7 @@ export class MihIndex implements HashIndex {
     this.#substrings = options.substrings ?? 0;
     this.#mode = options.mode ?? 'auto';
     this.#fastMaxEntries = options.fastMaxEntries ?? MIH_DEFAULTS.fastMaxEntries;
+    this.#shared = options.shared ?? false;
     this.#delta = new FlatStore(this.#bytes >>> 2);
   }
 
@@ -71,10 +74,11 @@ export class MihIndex implements HashIndex {
       // The store hands rows over in rowid order, which is the storage order: then this is free.
       const input = sortById(bytesToWords(hashes), ids.slice(), index.#bytes >>> 2);
       index.#base = buildBase(
-        index.#layoutFor(ids.length),
+        index.#layoutFor(ids.length, index.#fastFor(ids.length)),
         input.words,
         input.ids,
         index.#fastFor(ids.length),
+        index.#shared,
       );
     }
     return index;
@@ -132,6 +136,42 @@ export class MihIndex implements HashIndex {
     return out;
   }
 
+  /**
+   * `search` for many hashes at once. With a SearchPool and a batch of at least `pool.minBatch`, the
+   * bulk part is searched on the pool's threads (the base must be shared: IndexOptions.shared); the
+   * delta is scanned here first, in the same synchronous step that picks the base, so a compaction
+   * swapping in a new base while the threads work cannot hide an entry from both. Any pool failure
+   * falls back to searching here. Same answers as `search`, per hash in order.
+   */
+  async searchMany(
+    hashes: readonly Uint8Array[],
+    radius: number,
+    pool?: SearchPool | null,
+  ): Promise<IndexMatch[][]> {
+    checkRadius(radius);
+    const queries = hashes.map((h) => queryWords(h, this.#bytes));
+    const out = queries.map((q) => {
+      const hits: IndexMatch[] = [];
+      this.#delta.scan(q, radius, hits);
+      return hits;
+    });
+    const base = this.#base;
+    if (base === null) return out;
+    let fromBase: IndexMatch[][] | null = null;
+    if (pool != null && !pool.closed && queries.length >= pool.minBatch && base.descriptor() !== null) {
+      try {
+        fromBase = await pool.search(base, queries, radius);
+      } catch {
+        fromBase = null;
+      }
+    }
+    queries.forEach((q, i) => {
+      if (fromBase === null) base.search(q, radius, out[i]!);
+      else for (const hit of fromBase[i]!) out[i]!.push(hit);
+    });
+    return out;
+  }
+
   memoryBytes(): number {
     return (this.#base?.memoryBytes() ?? 0) + this.#delta.memoryBytes();
   }
@@ -166,8 +206,14 @@ export class MihIndex implements HashIndex {
     return this.#mode === 'fast' || (this.#mode === 'auto' && n <= this.#fastMaxEntries);
   }
 
-  #layoutFor(n: number) {
-    return chooseLayout(this.#bits, n, this.#threshold, this.#substrings || undefined);
+  #layoutFor(n: number, fast: boolean) {
+    return chooseLayout(
+      this.#bits,
+      n,
+      this.#threshold,
+      this.#substrings || undefined,
+      fast ? FAST_LAYOUT_COST : {},
+    );
   }
 
   async #rebuild(): Promise<void> {
@@ -213,7 +259,14 @@ export class MihIndex implements HashIndex {
 
     // Removals during the gather leave slack; trim it so memoryBytes stays honest.
     const exact = n === cap ? { words, ids } : { words: words.slice(0, n * W), ids: ids.slice(0, n) };
-    const steps = buildSteps(this.#layoutFor(n), exact.words, exact.ids, slice, this.#fastFor(n));
+    const steps = buildSteps(
+      this.#layoutFor(n, this.#fastFor(n)),
+      exact.words,
+      exact.ids,
+      slice,
+      this.#fastFor(n),
+      this.#shared,
+    );
     let step = steps.next();
     while (step.done !== true) {
       await yieldToLoop();

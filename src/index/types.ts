@@ -45,6 +45,11 @@ export interface IndexOptions {
   readonly mode?: IndexMode;
   /** Largest entry count `auto` builds in `fast` mode (default 4,000,000: ~1.2 GB of PDQ index). */
   readonly fastMaxEntries?: number;
+  /**
+   * Build the MIH tables on SharedArrayBuffer, so a SearchPool can search them from worker threads
+   * (default false; the server turns it on with its search threads).
+   */
+  readonly shared?: boolean;
 }
 
 export type IndexMode = 'auto' | 'compact' | 'fast';

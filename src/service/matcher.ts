@@ -8,7 +8,15 @@ import {
   PDQ_MIN_QUALITY,
   type PdqVariant,
 } from '../hash/types.js';
-import { buildIndex, createIndex, type HashIndex, type IndexOptions } from '../index/index.js';
+import {
+  buildIndex,
+  createIndex,
+  type HashIndex,
+  type IndexMatch,
+  type IndexOptions,
+  MihIndex,
+} from '../index/index.js';
+import type { SearchPool } from '../index/search-pool.js';
 import type { Store } from '../store/store.js';
 import type { ChangeRecord, EntryRecord, ListRecord } from '../store/types.js';
 import type { HashOptions } from '../worker/protocol.js';
@@ -26,6 +34,11 @@ export interface MatcherOptions {
   readonly onError?: (err: unknown) => void;
   /** Index settings (mode, fast-mode size limit); each has a measured default. */
   readonly index?: IndexOptions;
+  /**
+   * Worker threads for batched lookups (lookupMany). Give the indexes `index.shared: true` too, or
+   * the batches are searched inline.
+   */
+  readonly searchPool?: SearchPool | null;
 }
 
 /** Past this many pending changes, a bulk rebuild is cheaper than replaying them one by one. */
@@ -66,6 +79,7 @@ export class Matcher {
   readonly #rebuildGap: number;
   readonly #onError: (err: unknown) => void;
   readonly #indexOptions: IndexOptions;
+  readonly #searchPool: SearchPool | null;
 
   constructor(store: Store, options: MatcherOptions = {}) {
     this.#store = store;
@@ -73,6 +87,7 @@ export class Matcher {
     this.#rebuildGap = options.rebuildGap ?? REBUILD_GAP;
     this.#onError = options.onError ?? (() => {});
     this.#indexOptions = options.index ?? {};
+    this.#searchPool = options.searchPool ?? null;
     for (const type of HASH_TYPE_NAMES) this.#indexes.set(type, createIndex(type, this.#indexOptions));
   }
 
@@ -335,17 +350,54 @@ export class Matcher {
    * with lists of either variant unless `pdqVariant` says which one it was made with.
    */
   lookup(type: HashType, hex: string, options: MatchOptions & { pdqVariant?: PdqVariant } = {}): MatchReport {
+    return this.#run([this.#lookupProbe(type, hex, options.pdqVariant)], options, false);
+  }
+
+  /**
+   * `lookup` for a batch of caller-supplied hashes (a /v1/lookup body), one report each, in order. With
+   * a search pool (MatcherOptions.searchPool), each Hamming type's searches are split across its
+   * threads; the answers are the same as `lookup`'s.
+   */
+  async lookupMany(
+    items: readonly { readonly type: HashType; readonly hex: string }[],
+    options: MatchOptions & { pdqVariant?: PdqVariant } = {},
+  ): Promise<MatchReport[]> {
+    const probes = items.map(({ type, hex }) => this.#lookupProbe(type, hex, options.pdqVariant));
+    const plan = this.#plan(options);
+    if (plan === null) return probes.map(() => this.#empty(false));
+    const hits: (readonly IndexMatch[])[] = probes.map(() => []);
+    for (const [type, index] of this.#indexes) {
+      const at = probes.flatMap((p, i) => (p.type === type ? [i] : []));
+      if (at.length === 0 || index.size === 0) continue;
+      const radius = plan.radius.get(type) ?? 0;
+      const found =
+        index instanceof MihIndex
+          ? await index.searchMany(
+              at.map((i) => probes[i]!.bytes),
+              radius,
+              this.#searchPool,
+            )
+          : at.map((i) => index.search(probes[i]!.bytes, radius));
+      at.forEach((i, k) => {
+        hits[i] = found[k]!;
+      });
+    }
+    // Lists may have changed while the threads searched: answer with the current ones.
+    const now = this.#plan(options);
+    return probes.map((probe, i) => {
+      if (now === null) return this.#empty(false);
+      const best = new Map<number, Hit>();
+      keepBest(best, probe, hits[i]!);
+      return this.#report(best, now.lists, options, false);
+    });
+  }
+
+  #lookupProbe(type: HashType, hex: string, pdqVariant: PdqVariant | undefined): Probe {
     const bytes = parseHash(type, hex);
-    const probe: Probe =
-      options.pdqVariant !== undefined && type === 'pdq'
-        ? {
-            type,
-            bytes,
-            transform: HASH_TYPES[type].kind === 'exact' ? 'exact' : 'orig',
-            variant: options.pdqVariant,
-          }
-        : { type, bytes, transform: HASH_TYPES[type].kind === 'exact' ? 'exact' : 'orig' };
-    return this.#run([probe], options, false);
+    const transform = HASH_TYPES[type].kind === 'exact' ? 'exact' : 'orig';
+    return pdqVariant !== undefined && type === 'pdq'
+      ? { type, bytes, transform, variant: pdqVariant }
+      : { type, bytes, transform };
   }
 
   #eligibleLists(options: MatchOptions): Map<number, ListRecord> {
@@ -376,6 +428,19 @@ export class Matcher {
   }
 
   #run(probes: readonly Probe[], options: MatchOptions, pdqLowQuality: boolean): MatchReport {
+    const plan = this.#plan(options);
+    if (plan === null || probes.length === 0) return this.#empty(pdqLowQuality);
+    const best = new Map<number, Hit>();
+    for (const probe of probes) {
+      const index = this.#indexes.get(probe.type);
+      if (index === undefined || index.size === 0) continue;
+      keepBest(best, probe, index.search(probe.bytes, plan.radius.get(probe.type) ?? 0));
+    }
+    return this.#report(best, plan.lists, options, pdqLowQuality);
+  }
+
+  /** Options checked, the eligible lists, and the widest radius they allow per type; null when none. */
+  #plan(options: MatchOptions): { lists: Map<number, ListRecord>; radius: Map<HashType, number> } | null {
     if (this.#closed) throw new HashwardenError('HW_ERR_INTERNAL', 'the matcher is closed');
     for (const [type, t] of Object.entries(options.thresholds ?? {})) {
       const info = HASH_TYPES[type as HashType];
@@ -392,16 +457,7 @@ export class Matcher {
       }
     }
     const lists = this.#eligibleLists(options);
-    if (lists.size === 0 || probes.length === 0) {
-      return {
-        matched: false,
-        matches: [],
-        safelisted: [],
-        suppressed: 0,
-        pdqLowQuality,
-        indexVersion: this.#seq,
-      };
-    }
+    if (lists.size === 0) return null;
     // The widest radius any eligible list allows per type: the index is searched once per probe at it,
     // and each hit is then held to its own list's threshold.
     const radius = new Map<HashType, number>();
@@ -409,25 +465,28 @@ export class Matcher {
       for (const type of HASH_TYPE_NAMES)
         radius.set(type, Math.max(radius.get(type) ?? 0, this.#threshold(l, type, options)));
     }
-    const best = new Map<number, Hit>();
-    for (const probe of probes) {
-      const index = this.#indexes.get(probe.type);
-      if (index === undefined || index.size === 0) continue;
-      for (const { id, distance } of index.search(probe.bytes, radius.get(probe.type) ?? 0)) {
-        const prev = best.get(id);
-        if (prev === undefined || distance < prev.distance) best.set(id, { probe, id, distance });
-      }
-    }
-    if (best.size === 0)
-      return {
-        matched: false,
-        matches: [],
-        safelisted: [],
-        suppressed: 0,
-        pdqLowQuality,
-        indexVersion: this.#seq,
-      };
+    return { lists, radius };
+  }
 
+  #empty(pdqLowQuality: boolean): MatchReport {
+    return {
+      matched: false,
+      matches: [],
+      safelisted: [],
+      suppressed: 0,
+      pdqLowQuality,
+      indexVersion: this.#seq,
+    };
+  }
+
+  /** Index hits → matches: entries read from the store, held to their list's rules and safelists. */
+  #report(
+    best: Map<number, Hit>,
+    lists: Map<number, ListRecord>,
+    options: MatchOptions,
+    pdqLowQuality: boolean,
+  ): MatchReport {
+    if (best.size === 0) return this.#empty(pdqLowQuality);
     const matches: Match[] = [];
     const safelisted: Match[] = [];
     for (const entry of this.#store.entries.getMany([...best.keys()])) {
@@ -473,6 +532,14 @@ export class Matcher {
 /** Ids an `add` range spans (0 for any other change). */
 function rangeSize(c: ChangeRecord): number {
   return c.lastEntryId === null || c.entryId === null ? 0 : c.lastEntryId - c.entryId + 1;
+}
+
+/** Keeps, per entry id, the probe that came closest. */
+function keepBest(best: Map<number, Hit>, probe: Probe, hits: readonly IndexMatch[]): void {
+  for (const { id, distance } of hits) {
+    const prev = best.get(id);
+    if (prev === undefined || distance < prev.distance) best.set(id, { probe, id, distance });
+  }
 }
 
 function isLive(e: EntryRecord): boolean {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bytesToHex, parseHash } from '../../src/hash/codec.js';
+import { SearchPool } from '../../src/index/search-pool.js';
 import { Matcher } from '../../src/service/matcher.js';
 import { Store } from '../../src/store/store.js';
 
@@ -140,6 +141,49 @@ describe('Matcher', () => {
       ['md5', 0, 'exact'],
       ['phash', 2, 'orig'],
     ]);
+  });
+
+  it('answers a lookup batch on search threads exactly as one lookup at a time', async () => {
+    const pool = new SearchPool({ threads: 2, minBatch: 1 });
+    try {
+      const hs = Array.from({ length: 40 }, (_, i) => baseHash(100 + i));
+      const a = seedList(
+        'a',
+        hs.slice(0, 30).map((h, i) => ({ type: 'pdq', value: hex(h), external_id: `a-${i}` })),
+      );
+      seedList('b', [
+        ...hs.slice(20).map((h) => ({ type: 'pdq', value: hex(flip(h, 5)) })),
+        { type: 'sha256', value: 'ab'.repeat(32) },
+        { type: 'phash', value: 'c2924c5532bddfc8' },
+      ]);
+      seedList('safe', [{ type: 'pdq', value: hex(hs[0]!) }], 'safelist');
+      store.entries.setDisabled(store.entries.find(a.id, 'pdq', hs[1]!)!.id, true, 'test');
+      matcher = await Matcher.open(store, { pollMs: 0, index: { shared: true }, searchPool: pool });
+      const items = [
+        ...hs.flatMap((h) => [0, 31, 32].map((d) => ({ type: 'pdq' as const, hex: hex(flip(h, d)) }))),
+        { type: 'sha256' as const, hex: 'ab'.repeat(32) },
+        { type: 'phash' as const, hex: 'c2924c5532bddfcb' },
+        { type: 'md5' as const, hex: '0'.repeat(32) },
+      ];
+      for (const options of [
+        {},
+        { lists: ['b'] },
+        { thresholds: { pdq: 10 } },
+        { pdqVariant: 'full' as const },
+      ]) {
+        const batch = await matcher.lookupMany(items, options);
+        const one = items.map((it) => matcher!.lookup(it.type, it.hex, options));
+        expect(batch).toEqual(one);
+      }
+      const all = await matcher.lookupMany(items);
+      expect(all.filter((r) => r.matched).length).toBeGreaterThan(60);
+      expect(all[0]!.safelisted.map((m) => m.list)).toEqual(['safe']);
+      await expect(matcher.lookupMany(items, { lists: ['nope'] })).rejects.toMatchObject({
+        code: 'HW_ERR_LIST_NOT_FOUND',
+      });
+    } finally {
+      await pool.close();
+    }
   });
 
   it('honours disabled and removed entries, disabled lists, list filters and key restrictions', async () => {

@@ -121,12 +121,13 @@ export const lookupRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
         ...(parsed.pdqVariant !== undefined ? { pdqVariant: parsed.pdqVariant } : {}),
       };
       let count = 0;
-      const results = items.map((h) => {
-        const type = h.type.trim().toLowerCase() as HashType;
-        const r = matcher.lookup(type, h.value, options);
+      const queries = items.map((h) => ({ type: h.type.trim().toLowerCase() as HashType, hex: h.value }));
+      // One batch: with search threads, the PDQ searches of a request run on every core.
+      const reports = await matcher.lookupMany(queries, options);
+      const results = reports.map((r, i) => {
         count += r.matches.length;
         for (const m of r.matches) app.metrics.matches.inc({ list: m.list });
-        return { type, value: h.value, matched: r.matched, matches: r.matches };
+        return { type: queries[i]!.type, value: items[i]!.value, matched: r.matched, matches: r.matches };
       });
       request.matchCount = count;
       return { results, indexVersion: matcher.indexVersion };
