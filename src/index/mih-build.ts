@@ -1,6 +1,7 @@
 import type { Layout } from './layout.js';
 import { prefilterWords, substring } from './layout.js';
 import { MihBase } from './mih-base.js';
+import { prefaultInBackground } from './prefault.js';
 import { alloc32, toShared } from './shared.js';
 
 /** Hot-bucket threshold: at least this many entries… */
@@ -34,14 +35,23 @@ export function* buildSteps(
   const skip = new Uint32Array((n + 31) >>> 5);
   const leader = alloc32((n + 31) >>> 5, shared);
   const groups = new Map<number, Uint32Array>();
+  const pickOf = (t: number): Uint8Array | null => (prefilter ? prefilterWords(layout, t) : null);
+  const stride = (t: number): number => 1 + (pickOf(t)?.length ?? 0);
+  // A shared build allocates every table up front (sized for n; grouped duplicates leave a little
+  // unused) and has another thread fault their pages in while this one sorts: see prefault.ts.
+  const into = shared
+    ? Array.from({ length: m }, (_, t) => ({
+        order: alloc32(n * stride(t), true),
+        off: alloc32((1 << widths[t]!) + 1, true),
+      }))
+    : null;
+  if (into !== null) void prefaultInBackground(into.flatMap((a) => [a.order, a.off]));
 
   // Table 0 first, to find over-full buckets: a bucket this much over the mean is "hot", and its exact
   // duplicates are grouped so a value held by thousands of entries is verified once per search. In a
   // prefiltered base every table's sort carries the picked words of each hash along, so its entries are
   // written in sequence rather than filled from the hashes at random afterwards.
-  const pickOf = (t: number): Uint8Array | null => (prefilter ? prefilterWords(layout, t) : null);
-  const stride = (t: number): number => 1 + (pickOf(t)?.length ?? 0);
-  let t0 = yield* sortTable(words, W, n, bitOff[0]!, widths[0]!, null, scratch, slice, pickOf(0));
+  let t0 = yield* sortTable(words, W, n, bitOff[0]!, widths[0]!, null, scratch, slice, pickOf(0), into?.[0]);
   const cap = Math.max(HOT_BUCKET_MIN, HOT_BUCKET_FACTOR * (n / 2 ** widths[0]!));
   const S0 = stride(0);
   for (let b = 0; b + 1 < t0.off.length; b++) {
@@ -54,11 +64,22 @@ export function* buildSteps(
     }
   }
   if (groups.size > 0)
-    t0 = yield* sortTable(words, W, n, bitOff[0]!, widths[0]!, skip, scratch, slice, pickOf(0));
+    t0 = yield* sortTable(words, W, n, bitOff[0]!, widths[0]!, skip, scratch, slice, pickOf(0), into?.[0]);
   const offsets: Uint32Array[] = [t0.off];
   const tables: Uint32Array[] = [t0.order];
   for (let t = 1; t < m; t++) {
-    const tt = yield* sortTable(words, W, n, bitOff[t]!, widths[t]!, skip, scratch, slice, pickOf(t));
+    const tt = yield* sortTable(
+      words,
+      W,
+      n,
+      bitOff[t]!,
+      widths[t]!,
+      skip,
+      scratch,
+      slice,
+      pickOf(t),
+      into?.[t],
+    );
     offsets.push(tt.off);
     tables.push(tt.order);
   }
@@ -130,6 +151,7 @@ function* sortTable(
   s: Scratch,
   slice: number,
   pick: Uint8Array | null = null,
+  into?: { readonly order: Uint32Array; readonly off: Uint32Array },
 ): Generator<void, { off: Uint32Array; order: Uint32Array }, void> {
   const lowBits = Math.min(width, LOCAL_BITS);
   const highBits = width - lowBits;
@@ -160,8 +182,8 @@ function* sortTable(
     scatterHigh(s.k1, s.p1, s.k2, s.p2, cursor, lowBits, from, Math.min(u, from + slice));
     yield;
   }
-  const order = alloc32(u * (1 + K), s.shared);
-  const off = alloc32((1 << width) + 1, s.shared);
+  const order = into ? into.order.subarray(0, u * (1 + K)) : alloc32(u * (1 + K), s.shared);
+  const off = into ? into.off : alloc32((1 << width) + 1, s.shared);
   const count = new Uint32Array((1 << lowBits) + 1);
   let done = 0;
   for (let h = 0; h < 1 << highBits; h++) {

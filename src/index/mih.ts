@@ -6,6 +6,7 @@ import { bytesToWords } from './linear.js';
 import type { MihBase } from './mih-base.js';
 import { buildBase, buildSteps, sortById } from './mih-build.js';
 import type { SearchPool } from './search-pool.js';
+import { alloc32 } from './shared.js';
 import type { HashIndex, IndexMatch, IndexMode, IndexOptions } from './types.js';
 
 /**
@@ -56,7 +57,7 @@ export class MihIndex implements HashIndex {
     this.#substrings = options.substrings ?? 0;
     this.#mode = options.mode ?? 'auto';
     this.#fastMaxEntries = options.fastMaxEntries ?? MIH_DEFAULTS.fastMaxEntries;
-    this.#shared = options.shared ?? false;
+    this.#shared = options.shared ?? true;
     this.#delta = new FlatStore(this.#bytes >>> 2);
   }
 
@@ -72,7 +73,9 @@ export class MihIndex implements HashIndex {
     }
     if (ids.length > 0) {
       // The store hands rows over in rowid order, which is the storage order: then this is free.
-      const input = sortById(bytesToWords(hashes), ids.slice(), index.#bytes >>> 2);
+      const own = alloc32(ids.length, index.#shared);
+      own.set(ids);
+      const input = sortById(bytesToWords(hashes, index.#shared), own, index.#bytes >>> 2);
       index.#base = buildBase(
         index.#layoutFor(ids.length, index.#fastFor(ids.length)),
         input.words,

@@ -46,8 +46,8 @@ export interface IndexOptions {
   /** Largest entry count `auto` builds in `fast` mode (default 4,000,000: ~1.2 GB of PDQ index). */
   readonly fastMaxEntries?: number;
   /**
-   * Build the MIH tables on SharedArrayBuffer, so a SearchPool can search them from worker threads
-   * (default false; the server turns it on with its search threads).
+   * Build the MIH tables on SharedArrayBuffer (default true), so a SearchPool can search them from
+   * worker threads and a large build can have another thread fault their pages in (prefault.ts).
    */
   readonly shared?: boolean;
 }
