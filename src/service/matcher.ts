@@ -308,6 +308,31 @@ export class Matcher {
    * suppresses that type's blocklist matches.
    */
   match(hashes: QueryHashes, options: MatchOptions = {}): MatchReport {
+    const { probes, pdqLowQuality } = this.#matchProbes(hashes, options);
+    return this.#run(probes, options, pdqLowQuality);
+  }
+
+  /**
+   * `match` with the image's PDQ searches (8 dihedrals, 16 with a trimmed border) spread over the
+   * search threads when there are any: the event loop, which hands images to the hashing threads,
+   * stays free meanwhile. Same answers as `match`.
+   */
+  async matchAsync(hashes: QueryHashes, options: MatchOptions = {}): Promise<MatchReport> {
+    const { probes, pdqLowQuality } = this.#matchProbes(hashes, options);
+    const plan = this.#plan(options);
+    if (plan === null || probes.length === 0) return this.#empty(pdqLowQuality);
+    const hits = await this.#searchAll(probes, plan.radius);
+    // Lists may have changed while the threads searched: answer with the current ones.
+    const now = this.#plan(options);
+    if (now === null) return this.#empty(pdqLowQuality);
+    const best = new Map<number, Hit>();
+    probes.forEach((probe, i) => {
+      keepBest(best, probe, hits[i]!);
+    });
+    return this.#report(best, now.lists, options, pdqLowQuality);
+  }
+
+  #matchProbes(hashes: QueryHashes, options: MatchOptions): { probes: Probe[]; pdqLowQuality: boolean } {
     const dihedral = options.dihedral !== false;
     const probes: Probe[] = [];
     let pdqLowQuality = false;
@@ -342,7 +367,7 @@ export class Matcher {
       const hex = hashes[type];
       if (hex !== undefined) probes.push({ type, bytes: parseHash(type, hex), transform: 'exact' });
     }
-    return this.#run(probes, options, pdqLowQuality);
+    return { probes, pdqLowQuality };
   }
 
   /**
@@ -365,23 +390,7 @@ export class Matcher {
     const probes = items.map(({ type, hex }) => this.#lookupProbe(type, hex, options.pdqVariant));
     const plan = this.#plan(options);
     if (plan === null) return probes.map(() => this.#empty(false));
-    const hits: (readonly IndexMatch[])[] = probes.map(() => []);
-    for (const [type, index] of this.#indexes) {
-      const at = probes.flatMap((p, i) => (p.type === type ? [i] : []));
-      if (at.length === 0 || index.size === 0) continue;
-      const radius = plan.radius.get(type) ?? 0;
-      const found =
-        index instanceof MihIndex
-          ? await index.searchMany(
-              at.map((i) => probes[i]!.bytes),
-              radius,
-              this.#searchPool,
-            )
-          : at.map((i) => index.search(probes[i]!.bytes, radius));
-      at.forEach((i, k) => {
-        hits[i] = found[k]!;
-      });
-    }
+    const hits = await this.#searchAll(probes, plan.radius);
     // Lists may have changed while the threads searched: answer with the current ones.
     const now = this.#plan(options);
     return probes.map((probe, i) => {
@@ -390,6 +399,31 @@ export class Matcher {
       keepBest(best, probe, hits[i]!);
       return this.#report(best, now.lists, options, false);
     });
+  }
+
+  /** Index hits of every probe, in order; each Hamming type's probes as one batch (search threads). */
+  async #searchAll(
+    probes: readonly Probe[],
+    radius: ReadonlyMap<HashType, number>,
+  ): Promise<(readonly IndexMatch[])[]> {
+    const hits: (readonly IndexMatch[])[] = probes.map(() => []);
+    for (const [type, index] of this.#indexes) {
+      const at = probes.flatMap((p, i) => (p.type === type ? [i] : []));
+      if (at.length === 0 || index.size === 0) continue;
+      const r = radius.get(type) ?? 0;
+      const found =
+        index instanceof MihIndex
+          ? await index.searchMany(
+              at.map((i) => probes[i]!.bytes),
+              r,
+              this.#searchPool,
+            )
+          : at.map((i) => index.search(probes[i]!.bytes, r));
+      at.forEach((i, k) => {
+        hits[i] = found[k]!;
+      });
+    }
+    return hits;
   }
 
   #lookupProbe(type: HashType, hex: string, pdqVariant: PdqVariant | undefined): Probe {

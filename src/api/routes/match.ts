@@ -98,7 +98,7 @@ export const matchRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
         sha1: result.sha1,
         sha256: result.sha256,
       };
-      const report = matcher.match(query, matcherOptions(options, allowedLists(request)));
+      const report = await matcher.matchAsync(query, matcherOptions(options, allowedLists(request)));
       request.matchCount = report.matches.length;
       for (const m of report.matches) app.metrics.matches.inc({ list: m.list });
       const shown = variants.includes('reference') ? 'reference' : (variants[0] ?? 'reference');
