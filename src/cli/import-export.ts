@@ -14,6 +14,7 @@ import {
   type ImportFormat,
   ImportRejectedError,
   type ImportSummary,
+  PARSE_THREAD_MIN_BYTES,
   type RejectedLine,
   type Store,
 } from '../store/index.js';
@@ -110,6 +111,8 @@ async function runImport(
       type,
       skipInvalid: o.skipInvalid !== undefined && o.skipInvalid !== false,
       actor: o.actor,
+      // A second thread parses big files (and stdin, whose size is unknown) while this one stages rows.
+      parseThread: total === undefined || total >= PARSE_THREAD_MIN_BYTES,
       onReject,
       onProgress: (p) => {
         const phase = p.phase === 'read' ? 'reading' : p.phase === 'apply' ? 'writing' : 'done';

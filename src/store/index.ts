@@ -13,6 +13,7 @@ export {
   type RejectedLine,
 } from './import/importer.js';
 export type { ImportSource } from './import/lines.js';
+export { PARSE_THREAD_MIN_BYTES } from './import/parse-thread.js';
 export { type ApiKeyRecord, hasScope, KeyRepository, SCOPES, type Scope } from './keys.js';
 export { checkThresholds, ListRepository } from './lists.js';
 export { Store } from './store.js';

@@ -13,7 +13,8 @@ const P1 = 'a'.repeat(64);
 const P2 = '0123456789abcdef'.repeat(4);
 const M1 = 'f'.repeat(32);
 
-describe('importEntries', () => {
+// Every case runs with rows parsed here and on the parse thread (byte-stream sources only).
+describe.each([false, true])('importEntries (parse thread: %s)', (parseThread) => {
   let store: Store;
   let list: ListRecord;
   let cleanup: () => Promise<void>;
@@ -24,7 +25,7 @@ describe('importEntries', () => {
   afterEach(() => cleanup());
 
   const run = (text: string, options: Omit<ImportOptions, 'actor'>) =>
-    store.importEntries('l', Readable.from([Buffer.from(text)]), { actor: ACTOR, ...options });
+    store.importEntries('l', Readable.from([Buffer.from(text)]), { actor: ACTOR, parseThread, ...options });
   // Sorted by type and value: an import inserts in key order (B-tree appends), not file order.
   const rowsOf = (listId: number) =>
     store.entries
@@ -268,7 +269,7 @@ describe('importEntries', () => {
   it('reads a chunked byte stream split inside lines and characters', async () => {
     const text = Buffer.from(`\uFEFFtype,value,labels\npdq,${P1},"{""é"":""ü""}"\n`);
     const chunks = Array.from({ length: text.length }, (_, i) => text.subarray(i, i + 1));
-    await store.importEntries('l', Readable.from(chunks), { format: 'csv', actor: ACTOR });
+    await store.importEntries('l', Readable.from(chunks), { format: 'csv', actor: ACTOR, parseThread });
     expect(contents()).toEqual([{ type: 'pdq', hex: P1, ext: null, labels: { é: 'ü' } }]);
   });
 
@@ -291,12 +292,30 @@ describe('importEntries', () => {
     source.push(`${P1}\n`);
     setImmediate(() => source.destroy(new Error('disk on fire')));
     await expect(
-      store.importEntries('l', source, { format: 'lines', type: 'pdq', actor: ACTOR }),
+      store.importEntries('l', source, { format: 'lines', type: 'pdq', actor: ACTOR, parseThread }),
     ).rejects.toMatchObject({
       code: 'HW_ERR_FILE_NOT_FOUND',
       message: expect.stringMatching(/disk on fire/),
     });
     expect(contents()).toEqual([]);
+  });
+
+  it('stops at the tenth bad line of a long file, and refuses a line without an end', async () => {
+    const next = makeHex(7, 32);
+    const good = Array.from({ length: 20_000 }, () => next());
+    const lines = good.map((h, i) => (i % 1000 === 999 ? 'bad' : h));
+    const err = await run(`${lines.join('\n')}\n`, { format: 'lines', type: 'pdq' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ImportRejectedError);
+    expect((err as ImportRejectedError).rejects.map((r) => r.line)).toEqual(
+      Array.from({ length: 10 }, (_, k) => (k + 1) * 1000),
+    );
+    expect(contents()).toEqual([]);
+    const s = await run(`${good.slice(0, 5000).join('\n')}\n`, { format: 'lines', type: 'pdq' });
+    expect(s).toMatchObject({ added: 5000, rejected: 0 });
+    await expect(run('a'.repeat((1 << 20) + 10), { format: 'lines', type: 'pdq' })).rejects.toMatchObject({
+      code: 'HW_ERR_IMPORT_REJECTED',
+      message: expect.stringMatching(/line 1 is longer than/),
+    });
   });
 
   it('reports an unknown list', async () => {

@@ -8,6 +8,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { HashwardenError } from '../../errors.js';
 import { bytesToHex } from '../../hash/codec.js';
 import type { HashType } from '../../hash/types.js';
+import { PARSE_THREAD_MIN_BYTES } from '../../store/import/parse-thread.js';
 import type { EntryRecord, Labels, ListRecord } from '../../store/types.js';
 import { actorOf, requireListAccess } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
@@ -157,6 +158,7 @@ export const entryRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
             type: request.query.type,
             skipInvalid: request.query.skipInvalid === true,
             actor: actorOf(request),
+            parseThread: !(declared < PARSE_THREAD_MIN_BYTES),
           });
           sync();
           return summary;

@@ -1,3 +1,5 @@
+import { availableParallelism } from 'node:os';
+import { Readable } from 'node:stream';
 import type Database from 'better-sqlite3';
 import { HashwardenError } from '../../errors.js';
 import type { HashType } from '../../hash/types.js';
@@ -7,14 +9,9 @@ import { type Db, isSqliteError } from '../db.js';
 import type { ListRecord } from '../types.js';
 import { createParser, type ImportFormat } from './formats.js';
 import { type ImportSource, readLines } from './lines.js';
+import { parseInThread } from './parse-thread.js';
+import { parseBatches, type RejectedLine } from './parsed.js';
 import { keyHasType, Stager, typeOfKey } from './staging.js';
-
-/** A line that was not imported, with its 1-based number, the reason and its text. */
-export interface RejectedLine {
-  readonly line: number;
-  readonly reason: string;
-  readonly text: string;
-}
 
 export interface ImportProgress {
   readonly phase: 'read' | 'apply' | 'done';
@@ -37,6 +34,14 @@ export interface ImportOptions {
   readonly onReject?: (r: RejectedLine) => void;
   /** SQLite page cache during the apply, in KiB (default DEFAULT_APPLY_CACHE_KIB). */
   readonly cacheKiB?: number;
+  /** Helper threads SQLite's sorter may use during the apply (default DEFAULT_SORT_THREADS). */
+  readonly sortThreads?: number;
+  /**
+   * Parse a byte-stream source on a worker thread while this one stages rows (parse-thread.ts): worth
+   * it past a few MiB (the thread costs ~30 ms to start). Default false; sources of lines are always
+   * parsed here.
+   */
+  readonly parseThread?: boolean;
 }
 
 export interface ImportSummary {
@@ -74,6 +79,14 @@ export const MAX_KEPT_REJECTS = 100;
  * (about 150 MB RSS at 10M rows, against 700 MB with a 256 MiB cache).
  */
 export const DEFAULT_APPLY_CACHE_KIB = 2048;
+/**
+ * Helper threads for SQLite's sorter while applying an import (`PRAGMA threads`): it sorts its
+ * in-memory runs on them while the statement goes on reading the staged rows. Measured on a 10M-row CSV
+ * import here (2 cores): the sort and insert took 27.3 s with 2 threads against 36.2 s with none.
+ */
+export const DEFAULT_SORT_THREADS = Math.min(availableParallelism(), 4);
+
+export type { RejectedLine } from './parsed.js';
 
 /**
  * Streams rows into a per-connection TEMP staging table (outside the main database, so nothing is
@@ -144,33 +157,35 @@ export class Importer {
     let bytes = 0;
     try {
       this.#stager.clear();
-      for await (const batch of readLines(source)) {
+      const batches =
+        o.parseThread === true && source instanceof Readable
+          ? parseInThread(source, { format: o.format, type: o.type, allowedTypes: list.types })
+          : parseBatches(readLines(source), parse);
+      for await (const batch of batches) {
         bytes = batch.bytes;
-        for (let i = 0; i < batch.lines.length; i++) {
-          const text = batch.lines[i]!;
-          const r = parse(text);
-          if (r === null) continue;
-          if (typeof r === 'string') {
-            rejected++;
-            const reject = { line: batch.first + i, reason: r, text };
-            if (rejects.length < MAX_KEPT_REJECTS) rejects.push(reject);
-            if (!skip && rejected >= MAX_REPORTED_REJECTS) throw new ImportRejectedError(list.name, rejects);
-            if (skip) o.onReject?.(reject);
-            continue;
-          }
-          valid++;
-          // Once the import is doomed, keep reading only to find the next few bad lines.
-          if (rejected > 0 && !skip) continue;
-          this.#stager.push(r);
+        for (const reject of batch.rejects) {
+          rejected++;
+          if (rejects.length < MAX_KEPT_REJECTS) rejects.push(reject);
+          if (!skip && rejected >= MAX_REPORTED_REJECTS) throw new ImportRejectedError(list.name, rejects);
+          if (skip) o.onReject?.(reject);
         }
-        lines = batch.first + batch.lines.length - 1;
+        valid += batch.entries.length;
+        // Once the import is doomed, keep reading only to find the next few bad lines.
+        if (rejected === 0 || skip) for (const e of batch.entries) this.#stager.push(e);
+        lines = batch.first + batch.lines - 1;
         o.onProgress?.({ phase: 'read', bytes, lines, valid, rejected });
       }
       if (rejected > 0 && !skip) throw new ImportRejectedError(list.name, rejects);
       this.#stager.finish();
       o.onProgress?.({ phase: 'apply', bytes, lines, valid, rejected });
       const cacheKiB = o.cacheKiB ?? DEFAULT_APPLY_CACHE_KIB;
-      const added = this.#applyStaged(list, o.actor, cacheKiB, { lines, valid, rejected, format: o.format });
+      const sortThreads = o.sortThreads ?? DEFAULT_SORT_THREADS;
+      const added = this.#applyStaged(list, o.actor, cacheKiB, sortThreads, {
+        lines,
+        valid,
+        rejected,
+        format: o.format,
+      });
       const seconds = (performance.now() - started) / 1000;
       o.onProgress?.({ phase: 'done', bytes, lines, valid, rejected });
       const total = valid + rejected;
@@ -202,11 +217,19 @@ export class Importer {
   }
 
   /** The one write transaction of an import. Returns the number of entries added (or revived). */
-  #applyStaged(list: ListRecord, actor: string, cacheKiB: number, counts: Record<string, unknown>): number {
+  #applyStaged(
+    list: ListRecord,
+    actor: string,
+    cacheKiB: number,
+    sortThreads: number,
+    counts: Record<string, unknown>,
+  ): number {
     const cacheSize = this.#db.pragma('cache_size', { simple: true }) as number;
-    // The page cache also sizes the sorter's in-memory runs (see DEFAULT_APPLY_CACHE_KIB);
-    // connection-local, restored after.
+    const threads = this.#db.pragma('threads', { simple: true }) as number;
+    // The page cache also sizes the sorter's in-memory runs (see DEFAULT_APPLY_CACHE_KIB); the sorter
+    // sorts those runs on helper threads (DEFAULT_SORT_THREADS). Connection-local, restored after.
     this.#db.pragma(`cache_size = ${-Math.max(1024, Math.trunc(cacheKiB))}`);
+    this.#db.pragma(`threads = ${Math.max(0, Math.trunc(sortThreads))}`);
     try {
       return this.#applyTransaction(list, actor, counts);
     } catch (err) {
@@ -222,6 +245,7 @@ export class Importer {
       );
     } finally {
       this.#db.pragma(`cache_size = ${cacheSize}`);
+      this.#db.pragma(`threads = ${threads}`);
     }
   }
 

@@ -37,41 +37,63 @@ export async function* readLines(source: ImportSource): AsyncGenerator<LineBatch
 }
 
 async function* splitChunks(source: AsyncIterable<string | Uint8Array>): AsyncGenerator<LineBatch> {
-  const decoder = new StringDecoder('utf8');
-  let carry = '';
-  let lineNo = 1;
-  let bytes = 0;
-  let atStart = true;
+  const splitter = new LineSplitter();
   for await (const chunk of source) {
+    const batch = splitter.push(chunk);
+    if (batch !== null) yield batch;
+  }
+  const last = splitter.end();
+  if (last !== null) yield last;
+}
+
+/**
+ * The byte-stream side of readLines as a synchronous state machine, for a caller that gets chunks one
+ * by one (the parse thread, parse-worker.ts): `push` each chunk, then `end`. Throws HW_ERR_IMPORT_REJECTED
+ * on a line longer than MAX_LINE_CHARS.
+ */
+export class LineSplitter {
+  readonly #decoder = new StringDecoder('utf8');
+  #carry = '';
+  #lineNo = 1;
+  #bytes = 0;
+  #atStart = true;
+
+  /** The complete lines this chunk ends, or null when it ends none. */
+  push(chunk: string | Uint8Array): LineBatch | null {
     let text: string;
     if (typeof chunk === 'string') {
       text = chunk;
-      bytes += Buffer.byteLength(chunk);
+      this.#bytes += Buffer.byteLength(chunk);
     } else {
-      text = decoder.write(
+      text = this.#decoder.write(
         Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length),
       );
-      bytes += chunk.length;
+      this.#bytes += chunk.length;
     }
-    if (atStart && text.length > 0) {
+    if (this.#atStart && text.length > 0) {
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-      atStart = false;
+      this.#atStart = false;
     }
-    const parts = (carry + text).split('\n');
-    carry = parts.pop()!;
-    if (carry.length > MAX_LINE_CHARS) throw tooLong(lineNo + parts.length);
-    if (parts.length > 0) {
-      for (let i = 0; i < parts.length; i++) {
-        const p = parts[i]!;
-        if (p.charCodeAt(p.length - 1) === 13) parts[i] = p.slice(0, -1);
-      }
-      yield { first: lineNo, lines: parts, bytes };
-      lineNo += parts.length;
+    const parts = (this.#carry + text).split('\n');
+    this.#carry = parts.pop()!;
+    if (this.#carry.length > MAX_LINE_CHARS) throw tooLong(this.#lineNo + parts.length);
+    if (parts.length === 0) return null;
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i]!;
+      if (p.charCodeAt(p.length - 1) === 13) parts[i] = p.slice(0, -1);
     }
+    const batch = { first: this.#lineNo, lines: parts, bytes: this.#bytes };
+    this.#lineNo += parts.length;
+    return batch;
   }
-  carry += decoder.end();
-  if (carry.endsWith('\r')) carry = carry.slice(0, -1);
-  if (carry.length > 0) yield { first: lineNo, lines: [carry], bytes };
+
+  /** The last line when the source did not end with a newline. */
+  end(): LineBatch | null {
+    let carry = this.#carry + this.#decoder.end();
+    this.#carry = '';
+    if (carry.endsWith('\r')) carry = carry.slice(0, -1);
+    return carry.length > 0 ? { first: this.#lineNo, lines: [carry], bytes: this.#bytes } : null;
+  }
 }
 
 async function* groupLines(source: AsyncIterable<string> | Iterable<string>): AsyncGenerator<LineBatch> {
