@@ -229,8 +229,9 @@ export class MihIndex implements HashIndex {
     // Gather the snapshot's live entries. Removals during the gather are in #pending, so an entry
     // copied just before its removal is still tombstoned at the swap.
     const cap = (base?.liveCount ?? 0) + delta.liveCount;
-    const words = new Uint32Array(cap * W);
-    const ids = new Uint32Array(cap);
+    // Gathered straight into shared memory when the base is to be shared (no copy at the end).
+    const words = alloc32(cap * W, this.#shared);
+    const ids = alloc32(cap, this.#shared);
     let n = 0;
     const take = (src: Uint32Array, o: number, id: number) => {
       if (n === cap) return;
