@@ -288,6 +288,24 @@ interface Row {
   ratioToCliBatch?: number | null;
 }
 
+/**
+ * Pins every thread of this process (and so the threads and processes it starts next: the CLI, pool
+ * workers) to CPU 0, or releases them to all `cores`, with util-linux `taskset`. "One core" rows run
+ * pinned: unpinned, libvips decodes on a thread of its own while the JS thread computes the digests,
+ * so a "single-thread" row would use more than one core, and the pool of 1 would too. Returns false
+ * when taskset is missing or refused (the rows then run unpinned, and the report says so).
+ */
+async function pinTo(cpus: string): Promise<boolean> {
+  try {
+    await run('taskset', ['-a', '-p', '-c', cpus, String(process.pid)]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+let pinned = true;
+
 async function runSet(dir: string, seconds: number, rounds: number, cores: number, cli: string | null) {
   const { files, buffers, megapixels } = await loadImages(dir);
   const paths = files.map((f) => join(dir, f));
@@ -297,6 +315,7 @@ async function runSet(dir: string, seconds: number, rounds: number, cores: numbe
     process.stderr.write(`  ${name}: ${r === null ? 'not measured' : `${r.toFixed(1)} images/s`}\n`);
   };
   const cliWhat = 'Meta `pdq-photo-hasher` (C++ -O3, ImageMagick decode, 1 thread)';
+  pinned = (await pinTo('0')) && pinned;
   // The CLI rows come first so that a failing binary stops the run before the long part.
   put(
     'cli-per-file',
@@ -312,6 +331,7 @@ async function runSet(dir: string, seconds: number, rounds: number, cores: numbe
   const measured = await rates(buffers, seconds, rounds, list);
   for (const s of list) put(s.name, s.description, measured.get(s.name)!);
   put('pool-1', 'pool, 1 thread, all hashes (reference)', await poolRate(buffers, seconds, 1));
+  pinned = (await pinTo(`0-${cores - 1}`)) && pinned;
   put(
     `pool-${cores}`,
     `pool, ${cores} threads, all hashes (reference)`,
@@ -364,7 +384,9 @@ async function main(): Promise<void> {
     sets.push(await runSet(d, seconds, rounds, cores, cli));
   }
   process.stderr.write('hash bench: PDQ step on 512×512\n');
+  pinned = (await pinTo('0')) && pinned;
   const step = await pdqStepMs(sets.length ? (await loadImages(dir)).buffers : [], seconds);
+  pinned = (await pinTo(`0-${cores - 1}`)) && pinned;
   const distances = [];
   for (const d of distanceDirs) {
     process.stderr.write(`hash bench: fast-path distance on ${d}\n`);
@@ -378,6 +400,7 @@ async function main(): Promise<void> {
     rounds,
     loadAverage1m: { before: loadBefore[0], after: loadAfter[0] },
     referenceCli: cli,
+    pinnedSingleCore: pinned,
     sets,
     pdqStep512: step,
     fastPathDistance: distances,
@@ -385,7 +408,10 @@ async function main(): Promise<void> {
   const rel = (p: string) => p.replace(`${REPO_ROOT}/`, '').replace(/^.*\/shared\//, '../shared/');
   const md: string[] = [
     machineLine(machine),
-    `sharp ${sharp.versions.sharp}, libvips ${sharp.versions.vips}. One core unless the row says pool. ` +
+    `sharp ${sharp.versions.sharp}, libvips ${sharp.versions.vips}. One core unless the row says pool ` +
+      (pinned
+        ? '(every thread of the process, and the CLI, pinned to CPU 0 with `taskset`; the pool of 1 too, the pool of 2 on both). '
+        : '(NOT pinned: `taskset` was unavailable, so "one core" rows may overlap decoding with hashing on a second core). ') +
       `Load average (1 min) ${loadBefore[0]!.toFixed(2)} before, ${loadAfter[0]!.toFixed(2)} after: ` +
       'ratios are within one run, absolute rates move with the load. The single-core decode and hash rows ' +
       `run round-robin, ${rounds} rounds of ${fmt(seconds / rounds, 1)} s each, so they share the load's drift.`,
