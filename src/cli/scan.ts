@@ -1,10 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { loadConfig } from '../config.js';
 import { HashwardenError } from '../errors.js';
 import { PDQ_VARIANTS, type PdqVariant } from '../hash/types.js';
 import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from '../image/decode.js';
+import { SearchPool } from '../index/search-pool.js';
 import { Matcher } from '../service/matcher.js';
 import { LocalLookup, type LookupBackend, type ScanMatchOptions } from '../service/scan/lookup.js';
 import { startProgress, summaryText } from '../service/scan/progress.js';
@@ -177,6 +179,7 @@ async function runScan(paths: string[], opts: ScanCommandOptions): Promise<numbe
   const config = loadConfig({ dbPath: opts.db, threads: opts.threads });
   let store: Store | undefined;
   let matcher: Matcher | undefined;
+  let searchPool: SearchPool | undefined;
   let backend: LookupBackend;
   if (opts.server !== undefined) {
     const key = readFileSync(opts.keyFile!, 'utf8').trim();
@@ -193,7 +196,10 @@ async function runScan(paths: string[], opts: ScanCommandOptions): Promise<numbe
     if (!existsSync(config.dbPath))
       throw new HashwardenError('HW_ERR_DATABASE', `no database at ${config.dbPath}`);
     store = Store.open(config.dbPath);
-    matcher = await Matcher.open(store, { pollMs: 0 });
+    // Each file's PDQ searches (8 dihedrals) go to search threads, so this thread keeps feeding the
+    // hashing threads instead of making them wait while it searches.
+    searchPool = new SearchPool({ threads: Math.min(availableParallelism(), 4) });
+    matcher = await Matcher.open(store, { pollMs: 0, searchPool });
     backend = new LocalLookup(matcher, match, opts.pdqVariant);
   }
   const fingerprint = JSON.stringify({
@@ -266,6 +272,7 @@ async function runScan(paths: string[], opts: ScanCommandOptions): Promise<numbe
     await backend.close().catch(() => {});
     await pool.close();
     matcher?.close();
+    await searchPool?.close();
     store?.close();
   }
   process.stderr.write(summaryText(summary));
