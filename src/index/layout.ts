@@ -70,7 +70,7 @@ export const FAST_LAYOUT_COST: LayoutCost = Object.freeze({ probeCost: FAST_PROB
  * a few ALU operations on a cache line already fetched, and a probe is the dearer part: there a probe
  * weighs FAST_PROBE_COST candidates, and the 100-byte preference is dropped (those tables take ~290
  * bytes an entry anyway). At 1M PDQ that picks 16 × 16 bits (272 probes, ~4,150 candidates) over the
- * compact choice 2×20 + 8×17 + 5×16 (651 probes, ~2,800 candidates): 1.2–1.3× the queries a second.
+ * compact choice 2×20 + 8×17 + 5×16 (651 probes, ~2,800 candidates): about 1.2× the queries a second.
  */
 export function chooseLayout(bits: number, n: number, r: number, m?: number, cost: LayoutCost = {}): Layout {
   const probeCost = cost.probeCost ?? 1;

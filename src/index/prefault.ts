@@ -1,7 +1,7 @@
 /**
  * Faulting in fresh memory is a large part of building a big index: the kernel maps and zeroes every
  * page on first touch. With 2 MiB huge pages (README, "Huge pages") it costs ~2.6 ms a MiB on these
- * machines against ~0.5 ms with 4 KiB pages (measured: 400 MiB touched in 1,059 ms vs 236 ms), which
+ * machines against ~0.6 ms with 4 KiB pages (measured: 400 MiB touched in 1,059 ms vs 236 ms), which
  * made a 10M PDQ build 1.8 s slower with huge pages than without. Tables on shared memory can be
  * touched by another thread while the build sorts: the faults then cost the build nothing but that
  * thread's core.
