@@ -35,8 +35,8 @@ export interface MatcherOptions {
   /** Index settings (mode, fast-mode size limit); each has a measured default. */
   readonly index?: IndexOptions;
   /**
-   * Worker threads for batched lookups (lookupMany). Give the indexes `index.shared: true` too, or
-   * the batches are searched inline.
+   * Worker threads for the searches of lookupMany and matchAsync. They read the index tables on shared
+   * memory (the default; with `index.shared: false` those searches run inline).
    */
   readonly searchPool?: SearchPool | null;
 }
