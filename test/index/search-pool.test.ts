@@ -119,6 +119,15 @@ describe('SearchPool', () => {
     expect(await threaded(index, queries, p)).toEqual(inline(index, queries));
   });
 
+  it('answers searches in flight when the pool closes under them, by searching inline', async () => {
+    const { index, queries } = fixture('fast');
+    const p = new SearchPool({ threads: 2, minBatch: 1 });
+    const expected = inline(index, queries);
+    const pending = index.searchMany(queries, R, p);
+    await p.close();
+    expect((await pending).map(canon)).toEqual(expected);
+  });
+
   it('rejects a bad radius the way search does', async () => {
     const { index, queries } = fixture('fast');
     await expect(index.searchMany(queries, -1, pool)).rejects.toThrow(/radius/);
