@@ -1,5 +1,4 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { loadConfig } from '../config.js';
@@ -196,10 +195,10 @@ async function runScan(paths: string[], opts: ScanCommandOptions): Promise<numbe
     if (!existsSync(config.dbPath))
       throw new HashwardenError('HW_ERR_DATABASE', `no database at ${config.dbPath}`);
     store = Store.open(config.dbPath);
-    // Each file's PDQ searches (8 dihedrals) go to search threads, so this thread keeps feeding the
-    // hashing threads instead of making them wait while it searches.
-    searchPool = new SearchPool({ threads: Math.min(availableParallelism(), 4) });
-    matcher = await Matcher.open(store, { pollMs: 0, searchPool });
+    // Each file's PDQ searches (8 dihedrals) go to search threads (HASHWARDEN_SEARCH_THREADS, as for
+    // `serve`; 0: none), so this thread keeps feeding the hashing threads instead of making them wait.
+    searchPool = config.searchThreads > 0 ? new SearchPool({ threads: config.searchThreads }) : undefined;
+    matcher = await Matcher.open(store, { pollMs: 0, searchPool: searchPool ?? null });
     backend = new LocalLookup(matcher, match, opts.pdqVariant);
   }
   const fingerprint = JSON.stringify({
