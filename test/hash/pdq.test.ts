@@ -17,6 +17,7 @@ import {
 import { DIHEDRAL_NAMES, type DihedralName } from '../../src/hash/types.js';
 import { decodeImage } from '../../src/image/decode.js';
 import type { Pixels } from '../../src/image/types.js';
+import { noise } from '../helpers/noise.js';
 
 const VECTORS = join(import.meta.dirname, '..', '..', 'fixtures', 'pdq-vectors');
 
@@ -26,17 +27,6 @@ function readCsv(file: string): Record<string, string>[] {
 
 function hexDistance(a: string, b: string): number {
   return hammingBytes(Buffer.from(a, 'hex'), Buffer.from(b, 'hex'));
-}
-
-/** Deterministic pseudo-random bytes (an LCG), so the tests never depend on Math.random. */
-function noise(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let s = seed >>> 0;
-  for (let i = 0; i < length; i++) {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    out[i] = s >>> 16;
-  }
-  return out;
 }
 
 /** A smooth, asymmetric RGB test picture (blobs and gradients), deterministic. */

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { computePhash, pillowResizeLanczos, toPillowGrey } from '../../src/hash/phash.js';
 import { decodeImage } from '../../src/image/decode.js';
 import type { Pixels } from '../../src/image/types.js';
+import { noise } from '../helpers/noise.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', 'fixtures');
 
@@ -28,17 +29,6 @@ function hamming(a: string, b: string): number {
     x >>= 1n;
   }
   return n;
-}
-
-/** Deterministic pseudo-random bytes (an LCG), so the tests never depend on Math.random. */
-function noise(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let s = seed >>> 0;
-  for (let i = 0; i < length; i++) {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    out[i] = s >>> 16;
-  }
-  return out;
 }
 
 const grey = (width: number, height: number, data: Uint8Array): Pixels => ({

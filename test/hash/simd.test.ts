@@ -7,17 +7,7 @@ import { downsampleLumaSimd, downsamplePixelsSimd } from '../../src/hash/pdq-sim
 import { pillowGreyResizeLanczos, pillowResizeLanczos } from '../../src/hash/pillow-resample.js';
 import { pillowSimdAvailable } from '../../src/hash/pillow-resample-simd.js';
 import type { Pixels } from '../../src/image/types.js';
-
-/** Deterministic pseudo-random bytes (an LCG), so the tests never depend on Math.random. */
-function noise(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let s = seed >>> 0;
-  for (let i = 0; i < length; i++) {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    out[i] = s >>> 16;
-  }
-  return out;
-}
+import { noise } from '../helpers/noise.js';
 
 /** Noise on top of a gradient, so blurs and DCTs see both structure and detail. */
 function image(width: number, height: number, channels: 1 | 3, seed: number): Pixels {
