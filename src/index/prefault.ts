@@ -6,20 +6,11 @@
  * touched by another thread while the build sorts: the faults then cost the build nothing but that
  * thread's core.
  */
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { workerFile } from '../worker-file.js';
 
 /** Smallest total worth a thread (its start-up costs ~30 ms). */
 export const PREFAULT_MIN_BYTES = 64 * 1024 * 1024;
-
-function workerFilename(): string {
-  const here = fileURLToPath(import.meta.url);
-  // Under vitest this module runs from src/; the thread needs the compiled file.
-  if (here.endsWith('.ts'))
-    return join(dirname(here), '..', '..', 'dist', 'src', 'index', 'prefault-worker.js');
-  return join(dirname(here), 'prefault-worker.js');
-}
 
 /**
  * Starts a thread that touches every page of `arrays` (views of SharedArrayBuffers), and returns at
@@ -34,7 +25,7 @@ export function prefaultInBackground(arrays: readonly Uint32Array[]): Promise<bo
   return new Promise<boolean>((resolve) => {
     let worker: Worker;
     try {
-      worker = new Worker(workerFilename());
+      worker = new Worker(workerFile(import.meta.url, 'prefault-worker.js'));
     } catch {
       resolve(false);
       return;

@@ -8,9 +8,8 @@
  * two worker threads 24–36k/s together.
  */
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { workerFile } from '../worker-file.js';
 import type { MihBase, SharedBaseDescriptor } from './mih-base.js';
 import type { SearchReply, SearchRequest } from './search-protocol.js';
 import type { IndexMatch } from './types.js';
@@ -36,14 +35,6 @@ interface Lane {
   pending: Map<number, Waiter>;
   /** Base ids this thread holds, least recently used first. */
   bases: number[];
-}
-
-function workerFilename(): string {
-  const here = fileURLToPath(import.meta.url);
-  // Under vitest this module runs from src/; the thread needs the compiled file.
-  if (here.endsWith('.ts'))
-    return join(dirname(here), '..', '..', 'dist', 'src', 'index', 'search-worker.js');
-  return join(dirname(here), 'search-worker.js');
 }
 
 export class SearchPool {
@@ -114,7 +105,7 @@ export class SearchPool {
   }
 
   #spawn(): Lane {
-    const worker = new Worker(workerFilename());
+    const worker = new Worker(workerFile(import.meta.url, 'search-worker.js'));
     const lane: Lane = { worker, pending: new Map(), bases: [] };
     worker.unref();
     worker.on('message', (reply: SearchReply) => {

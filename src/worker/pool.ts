@@ -1,8 +1,7 @@
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { fromPlain, HashwardenError } from '../errors.js';
+import { workerFile } from '../worker-file.js';
 import type { HashOptions, HashResult, HashTaskReply, HashTaskRequest } from './protocol.js';
 
 export interface PoolOptions {
@@ -19,16 +18,6 @@ export const DEFAULT_POOL_OPTIONS = Object.freeze({
   maxQueue: 64,
   taskTimeoutMs: 15_000,
 });
-
-/**
- * The worker entry, compiled JS in either case: next to this file when running from dist/, and the
- * build output when this module runs from TypeScript sources (tests), since workers cannot load .ts.
- */
-function workerFilename(): string {
-  const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.ts')) return join(dirname(here), '..', '..', 'dist', 'src', 'worker', 'task.js');
-  return join(dirname(here), 'task.js');
-}
 
 /** Copies into a fresh ArrayBuffer unless `bytes` owns its whole buffer, which is then moved, not copied. */
 function ownBuffer(bytes: Uint8Array): ArrayBuffer {
@@ -54,7 +43,7 @@ export class HashPool {
     this.maxQueue = Math.max(0, options.maxQueue ?? DEFAULT_POOL_OPTIONS.maxQueue);
     this.#timeoutMs = options.taskTimeoutMs ?? DEFAULT_POOL_OPTIONS.taskTimeoutMs;
     this.#pool = new Piscina({
-      filename: workerFilename(),
+      filename: workerFile(import.meta.url, 'task.js'),
       minThreads: this.threads,
       maxThreads: this.threads,
       // Idle threads stay: starting one (loading sharp) costs more than keeping it.

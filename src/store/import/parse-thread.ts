@@ -4,11 +4,10 @@
  * thread stages, instead of before it (3M-row CSV: 5.1–6.3 s to read and stage, against 7.7–10.1 s). Only byte streams (files, stdin, request bodies) go there;
  * rows come back in the compact form of parsed.ts, in file order, with bounded chunks in flight.
  */
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { type ErrorCode, HashwardenError } from '../../errors.js';
 import type { HashType } from '../../hash/types.js';
+import { workerFile } from '../../worker-file.js';
 import type { ImportFormat } from './formats.js';
 import { type PackedBatch, type ParsedBatch, unpackBatch } from './parsed.js';
 
@@ -33,14 +32,6 @@ export const PARSE_THREAD_MIN_BYTES = 4 * 1024 * 1024;
 /** Chunks posted and not yet parsed: bounds the memory a fast reader can fill (×1 MiB file chunks). */
 const MAX_IN_FLIGHT = 4;
 
-function workerFilename(): string {
-  const here = fileURLToPath(import.meta.url);
-  // Under vitest this module runs from src/; the thread needs the compiled file.
-  if (here.endsWith('.ts'))
-    return join(dirname(here), '..', '..', '..', 'dist', 'src', 'store', 'import', 'parse-worker.js');
-  return join(dirname(here), 'parse-worker.js');
-}
-
 /**
  * The parsed batches of a byte `source`, parsed on a worker thread. Errors are those of the inline
  * path: the parser's HW_ERR_* codes, and HW_ERR_FILE_NOT_FOUND when the source itself fails. Stopping
@@ -50,7 +41,7 @@ export async function* parseInThread(
   source: AsyncIterable<string | Uint8Array>,
   setup: ParseThreadSetup,
 ): AsyncGenerator<ParsedBatch> {
-  const worker = new Worker(workerFilename(), { workerData: setup });
+  const worker = new Worker(workerFile(import.meta.url, 'parse-worker.js'), { workerData: setup });
   const replies: ParseThreadReply[] = [];
   let failure: Error | null = null;
   let wake: (() => void) | null = null;
