@@ -6,8 +6,8 @@
  * Usage: node dist/bench/import.bench.js [--sizes 1000000,10000000] [--formats lines,csv]
  * Files and databases live in os.tmpdir() and are deleted afterwards.
  */
-import { spawn } from 'node:child_process';
-import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, createReadStream, createWriteStream, fsyncSync, openSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -64,6 +64,11 @@ async function generate(path: string, rows: number, format: Format): Promise<voi
     if (!out.write(text)) await new Promise<void>((r) => out.once('drain', () => r()));
   }
   await new Promise<void>((r) => out.end(() => r()));
+  // On disk before the import starts: otherwise the kernel writes the fresh file back while the import
+  // runs, and the two compete for the disk.
+  const fd = openSync(path, 'r');
+  fsyncSync(fd);
+  closeSync(fd);
 }
 
 /** Baseline: the same streaming line split and parse, without SQLite. */
@@ -160,6 +165,8 @@ async function main(): Promise<void> {
       for (const format of formats) {
         const file = join(dir, `rows-${rows}.${format}`);
         await generate(file, rows, format);
+        // Nor the previous scenario's database, deleted or not yet written back.
+        spawnSync('sync');
         const loadAvgBefore = round(os.loadavg()[0] ?? 0);
         process.stderr.write(`import ${rows} rows (${format}), load average ${loadAvgBefore}...\n`);
         const r = await runChild([file, format, dir]);
