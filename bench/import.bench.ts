@@ -12,9 +12,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Matcher } from '../src/service/matcher.js';
 import { createParser } from '../src/store/import/formats.js';
 import { readLines } from '../src/store/import/lines.js';
-import { Matcher } from '../src/service/matcher.js';
 import { Store } from '../src/store/index.js';
 import { benchArgs, machineInfo, machineLine, markdownTable, writeReport } from './lib/report.js';
 

@@ -21,10 +21,7 @@ beforeAll(async () => {
   await writeFile(join(dir, 'notes.txt'), 'just text\n'.repeat(100));
   await writeFile(join(dir, 'video.bin'), Buffer.alloc(2 * MiB, 0x11));
   await writeFile(join(dir, 'doc.pdf'), Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(1000)]));
-  await writeFile(
-    join(dir, 'big.pdf'),
-    Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(2 * MiB)]),
-  );
+  await writeFile(join(dir, 'big.pdf'), Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(2 * MiB)]));
   await writeFile(join(dir, 'empty.jpg'), '');
 });
 afterAll(async () => {
