@@ -112,7 +112,15 @@ function trimAxis(
   const median = (line: number): number =>
     rows
       ? flatLineMedian(pixels, line * width + cross.start, 1, count, o.tolerance, o.outlierFraction, hist)
-      : flatLineMedian(pixels, cross.start * width + line, width, count, o.tolerance, o.outlierFraction, hist);
+      : flatLineMedian(
+          pixels,
+          cross.start * width + line,
+          width,
+          count,
+          o.tolerance,
+          o.outlierFraction,
+          hist,
+        );
   // A border is flat lines of one colour: stopping where the colour changes keeps a flat sky or wall
   // that meets a letterbox bar out of the trim, so the trimmed copy still lines up with its original.
   const sameBand = (line: number, outer: number): boolean => {
