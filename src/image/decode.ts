@@ -1,5 +1,6 @@
-import sharp, { type Metadata, type OutputInfo } from 'sharp';
+import sharp, { type OutputInfo } from 'sharp';
 import { HashwardenError } from '../errors.js';
+import { type ImageHeader, readHeader } from './header.js';
 import { type ImageFormat, sniffFormat } from './sniff.js';
 import type { Pixels } from './types.js';
 
@@ -43,10 +44,6 @@ export interface DecodedImage extends Pixels {
   readonly shrink: number;
   /** Bits per sample of the source (16-bit sources are scaled to 8 bits with rounding). */
   readonly sourceDepth: 8 | 16;
-  /** EXIF orientation tag (1–8) when present. Pixels are kept in stored order, as the PDQ reference does. */
-  readonly orientation?: number;
-  /** Number of frames/pages; only the first is decoded. */
-  readonly pages: number;
 }
 
 const GREY_SPACES = new Set(['b-w', 'grey16']);
@@ -115,14 +112,25 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}
     pages: 1,
   } as const;
 
-  let meta: Metadata;
-  try {
-    meta = await sharp(bytes, inputOptions).metadata();
-  } catch (err) {
-    throw decodeError(err, format);
+  // JPEG and PNG headers are read here (header.ts); other formats, and unusual JPEGs and PNGs, ask libvips.
+  let header: ImageHeader | null = readHeader(bytes, format);
+  // Past the pixel limit, libvips judges the header (it refuses some sizes as corrupt, such as JPEGs past
+  // 65,500 pixels a side): the same outcome as for every other format, and a rare path.
+  if (header !== null && header.width * header.height > limits.maxPixels) header = null;
+  if (header === null) {
+    try {
+      const meta = await sharp(bytes, inputOptions).metadata();
+      header = {
+        width: meta.width,
+        height: meta.height,
+        grey: GREY_SPACES.has(meta.space ?? '') || (meta.channels ?? 3) <= 2,
+        sixteen: SIXTEEN_BIT_DEPTHS.has(meta.depth ?? ''),
+      };
+    } catch (err) {
+      throw decodeError(err, format);
+    }
   }
-  const width = meta.width;
-  const height = meta.height;
+  const { width, height, grey, sixteen } = header;
   if (!width || !height) throw new HashwardenError('HW_ERR_CORRUPT_IMAGE', 'The image has no dimensions');
   if (width * height > limits.maxPixels) {
     throw new HashwardenError(
@@ -130,8 +138,6 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}
       `The image has ${width}×${height} pixels; at most ${limits.maxPixels} are allowed`,
     );
   }
-  const grey = GREY_SPACES.has(meta.space ?? '') || (meta.channels ?? 3) <= 2;
-  const sixteen = SIXTEEN_BIT_DEPTHS.has(meta.depth ?? '');
   const minSide = options.shrinkOnLoadMinSide ?? 0;
   const shrink =
     minSide > 0 && (format === 'jpeg' || format === 'webp') ? shrinkFactor(width, height, minSide) : 1;
@@ -184,8 +190,6 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}
     sourceHeight: height,
     shrink,
     sourceDepth: sixteen ? 16 : 8,
-    pages: meta.pages ?? 1,
-    ...(meta.orientation !== undefined ? { orientation: meta.orientation } : {}),
   };
   return decoded;
 }
