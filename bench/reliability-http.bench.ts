@@ -235,6 +235,10 @@ export function markdown(r: Report): string {
       '### SIGTERM',
       '',
       `${t.concurrency} clients (threads + queue bound) keep posting 1024×1024 JPEGs; SIGTERM after 2 s.`,
+      'Requests sent after the signal get a coded 503 or a refused connection. A socket whose last reply',
+      'ended just before the drain began carries no `Connection: close`, and the server closes it as idle',
+      'when it starts to close; a client that wrote its next request on it at that instant sees a reset',
+      "(HTTP/1.1 keep-alive's own race: at most once a connection, and only as the drain begins).",
       '',
       markdownTable(
         ['figure', 'value'],

@@ -514,6 +514,11 @@ export interface SigtermReport {
   before: Record<string, number>;
   /** Requests started after SIGTERM, by outcome. */
   after: Record<string, number>;
+  /**
+   * Requests started more than RESET_WINDOW_MS after SIGTERM that failed with a socket reset (see
+   * RESET_WINDOW_MS): there should be none.
+   */
+  lateResets: number;
   /** Requests that were being processed by the server when SIGTERM arrived and got a 200. */
   inFlightAtSignal: number;
   inFlightCompleted: number;
@@ -521,6 +526,16 @@ export interface SigtermReport {
   exitSignal: string | null;
   exitMs: number;
 }
+
+/**
+ * HTTP/1.1 keep-alive's own race: a socket whose last reply finished just before the drain began (so
+ * it carries no `Connection: close`) is idle, and the server closes idle sockets as it starts to
+ * close; a client that wrote its next request on one at that instant sees a reset. Every reply after
+ * that carries `Connection: close`, so no socket is reused later: a reset past this window is a defect.
+ */
+export const RESET_WINDOW_MS = 250;
+/** Outcomes that mean the server closed the socket under a request. */
+export const SOCKET_RESETS: readonly string[] = ['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE'];
 
 function outcomeOf(err: unknown): string {
   const e = err as { cause?: { code?: string; message?: string }; code?: string; message?: string };
@@ -543,6 +558,7 @@ export async function sigtermUnderLoad(
   let pendingAtSignal = new Set<number>();
   const pending = new Set<number>();
   let inFlightCompleted = 0;
+  let lateResets = 0;
   let seq = 0;
   const hardStop = performance.now() + 20_000;
   const lane = async (lane: number) => {
@@ -569,6 +585,7 @@ export async function sigtermUnderLoad(
       if (outcome === '200' && pendingAtSignal.has(id)) inFlightCompleted++;
       const bucket = started < signalAt ? before : after;
       bucket[outcome] = (bucket[outcome] ?? 0) + 1;
+      if (started > signalAt + RESET_WINDOW_MS && SOCKET_RESETS.includes(outcome)) lateResets++;
       // After the signal, a client that keeps getting 503 backs off a little, as Retry-After asks.
       if (started >= signalAt && outcome.startsWith('503')) await sleep(20);
     }
@@ -585,6 +602,7 @@ export async function sigtermUnderLoad(
     concurrency: o.concurrency,
     before,
     after,
+    lateResets,
     inFlightAtSignal: pendingAtSignal.size,
     inFlightCompleted,
     exitCode: exit.code,
