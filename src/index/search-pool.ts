@@ -88,7 +88,7 @@ export class SearchPool {
       id = this.#nextBase++;
       this.#baseIds.set(base, id);
     }
-    const parts = Math.min(this.threads, Math.ceil(queries.length / this.minPerThread));
+    const parts = Math.max(1, Math.min(this.threads, Math.floor(queries.length / this.minPerThread)));
     const per = Math.ceil(queries.length / parts);
     const jobs: Promise<Uint32Array>[] = [];
     for (let from = 0; from < queries.length; from += per) {
