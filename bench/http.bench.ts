@@ -3,7 +3,9 @@
  * dataset images, so some requests match) is imported into a temp database; the server runs in a
  * child process (so the load generator's event loop is not the server's) and autocannon drives:
  *   (a) POST /v1/match with the JPEGs of datasets/large (3 MP) and datasets/originals (≤ 1 MP) as raw
- *       image/jpeg bodies, at full speed, then at 70 % of that rate (overallRate);
+ *       image/jpeg bodies, at full speed, then at 70 % of that rate from a constant-rate (open-loop)
+ *       generator (lib/open-loop.ts: autocannon's own rate limit sends each second's requests in a
+ *       burst), beside the p99/p50 an ideal 2-server queue gives on the images' service times;
  *   (b) POST /v1/lookup with 100-hash batches (PDQ near-match, and exact SHA-256).
  * In the same run: the raw pool hashing rate on the same images with the same pool size and options
  * (no HTTP), and the in-process matcher.lookup rate on the same batches, so HTTP/raw is the headline.
@@ -18,13 +20,17 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
+import sharp from 'sharp';
 import { buildApp } from '../src/api/app.js';
 import { loadConfig } from '../src/config.js';
 import { SearchPool } from '../src/index/search-pool.js';
 import { Matcher } from '../src/service/matcher.js';
 import { Store } from '../src/store/store.js';
+import { hashImage } from '../src/worker/compute.js';
 import { HashPool } from '../src/worker/pool.js';
 import type { HashOptions } from '../src/worker/protocol.js';
+import { openLoop } from './lib/open-loop.js';
+import { type QueueLatency, simulateQueue } from './lib/queue-sim.js';
 import {
   benchArgs,
   machineInfo,
@@ -100,6 +106,24 @@ async function rawPoolRate(pool: HashPool, images: readonly Buffer[], seconds: n
   };
   await Promise.all(Array.from({ length: pool.threads * 2 }, lane));
   return done / ((performance.now() - started) / 1000);
+}
+
+/**
+ * Each image's hashing time on this thread alone (best of 3, the same options as a match), set up as a
+ * pool thread is (one libvips thread, no cache): the service times of the ideal-queue baseline.
+ */
+async function serviceTimes(images: readonly Buffer[]): Promise<number[]> {
+  sharp.concurrency(1);
+  sharp.cache(false);
+  const best = images.map(() => Number.POSITIVE_INFINITY);
+  for (let round = 0; round < 3; round++) {
+    for (const [i, img] of images.entries()) {
+      const t0 = performance.now();
+      await hashImage(new Uint8Array(img), MATCH_HASH_OPTIONS);
+      best[i] = Math.min(best[i]!, performance.now() - t0);
+    }
+  }
+  return best;
 }
 
 /** The reference PDQ of each image (to plant some of them in the list). */
@@ -222,7 +246,11 @@ async function main(): Promise<void> {
     const rawRate = Math.max(...raws);
     const max = fulls.reduce((a, b) => (b.reqPerSec > a.reqPerSec ? b : a));
     const rate = Math.max(1, Math.floor(max.reqPerSec * 0.7));
-    const at70 = summary(await cannon({ url, connections, duration: SECONDS, requests, overallRate: rate }));
+    const at70 = await openLoop({ url, rate, seconds: SECONDS, requests });
+    // While the server idles: the images' own service times, and what an ideal queue makes of them.
+    const service = await serviceTimes(images);
+    const ideal = simulateQueue(service, THREADS, 0.7);
+    const sortedService = [...service].sort((a, b) => a - b);
     match[name] = {
       images: images.length,
       rawPoolImagesPerSec: Math.round(rawRate * 10) / 10,
@@ -230,7 +258,12 @@ async function main(): Promise<void> {
       httpRounds: fulls.map((f) => f.reqPerSec),
       max,
       httpOverRaw: Math.round((max.reqPerSec / rawRate) * 1000) / 1000,
-      at70: { ...at70, targetRate: rate, p99OverP50: Math.round((at70.p99Ms / at70.p50Ms) * 100) / 100 },
+      at70: { ...at70, p99OverP50: Math.round((at70.p99Ms / at70.p50Ms) * 100) / 100 },
+      serviceMs: {
+        median: Math.round(sortedService[sortedService.length >> 1]! * 100) / 100,
+        max: Math.round(sortedService.at(-1)! * 100) / 100,
+      },
+      idealQueue: { ...ideal, p99OverP50: Math.round((ideal.p99Ms / ideal.p50Ms) * 100) / 100 },
     };
     console.error(`match ${name}:`, JSON.stringify(match[name]));
   }
@@ -308,7 +341,9 @@ async function main(): Promise<void> {
       httpRounds: number[];
       max: ReturnType<typeof summary>;
       httpOverRaw: number;
-      at70: ReturnType<typeof summary> & { targetRate: number; p99OverP50: number };
+      at70: Awaited<ReturnType<typeof openLoop>> & { p99OverP50: number };
+      serviceMs: { median: number; max: number };
+      idealQueue: QueueLatency & { p99OverP50: number };
     }
   >;
   const md = [
@@ -334,6 +369,7 @@ async function main(): Promise<void> {
         'p50 @70 %',
         'p99 @70 %',
         'p99/p50 @70 %',
+        'ideal queue p99/p50',
       ],
       Object.entries(m).map(([name, r]) => [
         `${name} (${r.images} images)`,
@@ -349,13 +385,19 @@ async function main(): Promise<void> {
         r.at70.p50Ms,
         r.at70.p99Ms,
         r.at70.p99OverP50,
+        r.idealQueue.p99OverP50,
       ]),
     ),
     '',
     ...Object.entries(m).map(
       ([name, r]) =>
-        `Every round, ${name}: raw ${r.rawPoolRounds.join(', ')} img/s; HTTP ${r.httpRounds.join(', ')} req/s.`,
+        `Every round, ${name}: raw ${r.rawPoolRounds.join(', ')} img/s; HTTP ${r.httpRounds.join(', ')} req/s. ` +
+        `At 70 %: ${r.at70.reqPerSec} req/s answered, p90 ${r.at70.p90Ms} ms, at most ${r.at70.maxInFlight} in flight, the generator at most ${r.at70.maxSendLagMs} ms late. ` +
+        `Service times alone: median ${r.serviceMs.median} ms, slowest ${r.serviceMs.max} ms.`,
     ),
+    '',
+    `The 70 % run is open-loop: request i is due at i / rate, sent on time whatever is in flight, and timed from when it was due (bench/lib/open-loop.ts). ` +
+      `"Ideal queue" is the p99/p50 of a perfect ${THREADS}-server FIFO queue fed the same images at the same constant rate at 70 % load, each taking its measured service time (bench/lib/queue-sim.ts): the part of the tail that the images' spread of sizes and the queue cause by themselves.`,
     '',
     markdownTable(
       [
