@@ -12,6 +12,7 @@
  */
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { percentile } from './report.js';
 
 export interface OpenLoopRequest {
   readonly method: string;
@@ -48,13 +49,6 @@ export interface OpenLoopResult {
   readonly maxInFlight: number;
   /** Most ms a request went out after its due time (the generator's own lag). */
   readonly maxSendLagMs: number;
-}
-
-/** The q-quantile (0..1) of sorted values, by the nearest-rank rule. */
-export function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.min(sorted.length, Math.max(1, Math.ceil(q * sorted.length)));
-  return sorted[rank - 1]!;
 }
 
 /** Runs `rate` requests a second for `seconds`, each timed from its due time; resolves when all settle. */
@@ -139,9 +133,9 @@ export async function openLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
     targetRate: o.rate,
     reqPerSec: round(latencies.length / ((lastDone - start) / 1000)),
     sent: total,
-    p50Ms: round(quantile(latencies, 0.5)),
-    p90Ms: round(quantile(latencies, 0.9)),
-    p99Ms: round(quantile(latencies, 0.99)),
+    p50Ms: round(percentile(latencies, 50)),
+    p90Ms: round(percentile(latencies, 90)),
+    p99Ms: round(percentile(latencies, 99)),
     maxMs: round(latencies.at(-1) ?? Number.NaN),
     errors,
     non2xx,

@@ -4,7 +4,7 @@
  * tail-latency figure: a p99/p50 that the inputs' own spread of sizes and the queue already imply,
  * before any real cost (HTTP, messaging, the load generator, other tenants on the cores).
  */
-import { quantile } from './open-loop.js';
+import { percentile } from './report.js';
 
 export interface QueueLatency {
   readonly p50Ms: number;
@@ -37,11 +37,11 @@ export function simulateQueue(
     free[s] = end;
     latencies[k] = end - arrival;
   }
-  const sorted = [...latencies].sort((a, b) => a - b);
+  latencies.sort();
   const round = (x: number) => Math.round(x * 100) / 100;
   return {
-    p50Ms: round(quantile(sorted, 0.5)),
-    p90Ms: round(quantile(sorted, 0.9)),
-    p99Ms: round(quantile(sorted, 0.99)),
+    p50Ms: round(percentile(latencies, 50)),
+    p90Ms: round(percentile(latencies, 90)),
+    p99Ms: round(percentile(latencies, 99)),
   };
 }

@@ -1,19 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openLoop, quantile } from '../../bench/lib/open-loop.js';
+import { openLoop } from '../../bench/lib/open-loop.js';
 import { simulateQueue } from '../../bench/lib/queue-sim.js';
-
-describe('quantile', () => {
-  it('takes the nearest rank', () => {
-    const xs = Array.from({ length: 100 }, (_, i) => i + 1);
-    expect([quantile(xs, 0.5), quantile(xs, 0.9), quantile(xs, 0.99), quantile(xs, 1)]).toEqual([
-      50, 90, 99, 100,
-    ]);
-    expect(quantile([7], 0.99)).toBe(7);
-    expect(quantile([], 0.5)).toBeNaN();
-  });
-});
 
 describe('simulateQueue', () => {
   it('never queues equal jobs below full load at a constant rate', () => {
