@@ -133,7 +133,8 @@ describe('hashwarden scan --server', () => {
       '--out',
       join(dir, 'x.ndjson'),
     ]);
-    expect(r.code).toBe(2);
+    // The CLI's stderr goes with a failure: one CI run under load got exit 1 here, not reproduced since.
+    expect(r.code, `stderr:\n${r.stderr}`).toBe(2);
     expect(r.stderr).toContain('HW_ERR_REMOTE_LOOKUP');
     expect(r.stderr).toContain('401');
     expect(seen.requests).toBe(before);
