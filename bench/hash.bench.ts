@@ -7,7 +7,8 @@
  * in the same run, on the same files, as a baseline, and its hashes are compared with our `reference`.
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -121,11 +122,30 @@ async function loopRate(threads: number, seconds: number): Promise<number> {
   return rates.reduce((a, b) => a + b, 0);
 }
 
-async function poolRate(buffers: Buffer[], seconds: number, threads: number): Promise<number> {
+/** The machine's CPU time counters (all CPUs) from /proc/stat, or null where there is none. */
+function cpuTicks(): { idle: number; total: number } | null {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal (guest time is already inside user).
+    const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+    return { idle: f[3]! + f[4]!, total };
+  } catch {
+    return null;
+  }
+}
+
+interface PoolRun {
+  readonly imagesPerSecond: number;
+  /** Share of the machine's CPU time that was idle during the run, in % (null: no /proc/stat). */
+  readonly idlePercent: number | null;
+}
+
+async function poolRate(buffers: Buffer[], seconds: number, threads: number): Promise<PoolRun> {
   const pool = new HashPool({ threads, maxQueue: 4096 });
   try {
     await Promise.all(buffers.slice(0, threads * 2).map((b) => pool.hash(Buffer.from(b))));
     let n = 0;
+    const ticks0 = cpuTicks();
     const t0 = performance.now();
     do {
       const window = threads * 4;
@@ -139,7 +159,13 @@ async function poolRate(buffers: Buffer[], seconds: number, threads: number): Pr
       });
       await Promise.all(workers);
     } while (performance.now() - t0 < seconds * 1000);
-    return n / ((performance.now() - t0) / 1000);
+    const imagesPerSecond = n / ((performance.now() - t0) / 1000);
+    const ticks1 = cpuTicks();
+    const idlePercent =
+      ticks0 && ticks1 && ticks1.total > ticks0.total
+        ? (100 * (ticks1.idle - ticks0.idle)) / (ticks1.total - ticks0.total)
+        : null;
+    return { imagesPerSecond, idlePercent };
   } finally {
     await pool.close();
   }
@@ -166,6 +192,13 @@ function scenarios(): Scenario[] {
       name: 'decode-grey-sharp',
       description: "bare sharp decode with sharp's own greyscale conversion",
       run: (b) => sharp(b, { ignoreIcc: true }).greyscale().raw().toBuffer(),
+    },
+    {
+      name: 'digests',
+      description: "MD5 + SHA-1 + SHA-256 of the file's bytes alone (no decode; part of every hash row)",
+      run: async (b) => {
+        for (const a of ['md5', 'sha1', 'sha256']) createHash(a).update(b).digest('hex');
+      },
     },
     {
       name: 'hash-reference',
@@ -366,17 +399,31 @@ async function runSet(dir: string, seconds: number, rounds: number, cores: numbe
   const list = scenarios();
   const measured = await rates(buffers, seconds, rounds, list);
   for (const s of list) put(s.name, s.description, measured.get(s.name)!);
-  put('pool-1', 'pool, 1 thread, all hashes (reference)', await poolRate(buffers, seconds, 1));
+  const idle: Record<string, number | null> = {};
+  const putPool = (name: string, description: string, r: PoolRun) => {
+    put(name, description, r.imagesPerSecond);
+    idle[name] = r.idlePercent;
+  };
+  putPool('pool-1', 'pool, 1 thread on 1 core, all hashes (reference)', await poolRate(buffers, seconds, 1));
   const loopOne = await loopRate(1, seconds);
   pinned = (await pinTo(`0-${cores - 1}`)) && pinned;
-  put(
-    `pool-${cores}`,
-    `pool, ${cores} threads, all hashes (reference)`,
+  const perCore = `pool-${cores}`;
+  const batch = `pool-${cores + 1}`;
+  putPool(
+    perCore,
+    `pool, ${cores} threads on ${cores} cores (one a core: \`serve\`'s default), all hashes (reference)`,
     await poolRate(buffers, seconds, cores),
+  );
+  putPool(
+    batch,
+    `pool, ${cores + 1} threads on ${cores} cores (a spare thread: \`hash\` and \`scan\`'s default), all hashes (reference)`,
+    await poolRate(buffers, seconds, cores + 1),
   );
   const loopAll = await loopRate(cores, seconds);
   const ips = (name: string) => results[name]?.imagesPerSecond ?? null;
   const ratio = (a: number | null, b: number | null) => (a !== null && b !== null ? a / b : null);
+  const bound = (a: number | null, b: number | null) =>
+    a !== null && b !== null ? 1 / (1 / a + 1 / b) : null;
   const base = ips('decode-full');
   for (const [name, r] of Object.entries(results)) {
     r.ratioToDecode = ratio(r.imagesPerSecond, base);
@@ -390,9 +437,20 @@ async function runSet(dir: string, seconds: number, rounds: number, cores: numbe
     images: files.length,
     megapixels: megapixels / files.length,
     results,
-    poolScaling: ratio(ips(`pool-${cores}`), ips('pool-1')),
+    /** The batch pool (cores + 1 threads) over the pool of 1 on one core. */
+    poolScaling: ratio(ips(batch), ips('pool-1')),
+    /** One thread a core over the pool of 1. */
+    poolScalingPerCore: ratio(ips(perCore), ips('pool-1')),
+    /** Idle share of the machine's CPU time during each pool row, in %. */
+    poolIdlePercent: idle,
     machineScaling: loopAll / loopOne,
     fastToShrinkDecode: ratio(ips('hash-fast'), ips('decode-shrink')),
+    /**
+     * What the fast path could reach if PDQ and pHash were free: the shrink-on-load decode and the three
+     * digests alone, one after the other (images/s), and that over the batch CLI.
+     */
+    fastBoundWithDigests: bound(ips('decode-shrink'), ips('digests')),
+    fastBoundWithDigestsToCliBatch: ratio(bound(ips('decode-shrink'), ips('digests')), ips('cli-batch')),
     cliConformance: cli ? await cliConformance(cli, paths, buffers) : null,
   };
 }
@@ -449,7 +507,7 @@ async function main(): Promise<void> {
     machineLine(machine),
     `sharp ${sharp.versions.sharp}, libvips ${sharp.versions.vips}. One core unless the row says pool ` +
       (pinned
-        ? '(every thread of the process, and the CLI, pinned to CPU 0 with `taskset`; the pool of 1 too, the pool of 2 on both). '
+        ? `(every thread of the process, and the CLI, pinned to CPU 0 with \`taskset\`; the pool of 1 too, the larger pools on all ${cores}). `
         : '(NOT pinned: `taskset` was unavailable, so "one core" rows may overlap decoding with hashing on a second core). ') +
       `Load average (1 min) ${loadBefore[0]!.toFixed(2)} before, ${loadAfter[0]!.toFixed(2)} after: ` +
       'ratios are within one run, absolute rates move with the load. The single-core decode and hash rows ' +
@@ -470,8 +528,14 @@ async function main(): Promise<void> {
         ]),
       ),
       '',
-      `Pool scaling, ${cores} threads over 1: ${fmt(s.poolScaling, 2)}×; the machine's own scaling in the same run (a CPU-bound arithmetic loop in ${cores} threads over 1, pinned the same way, right after the pool rows): ${fmt(s.machineScaling, 2)}×. ` +
-        `Fast path over its decode-only ceiling (hash-fast / decode-shrink): ${fmt(s.fastToShrinkDecode, 2)}.`,
+      `Pool scaling over the pool of 1 on one core: ${fmt(s.poolScaling, 2)}× with ${cores + 1} threads on ${cores} cores (the batch default), ` +
+        `${fmt(s.poolScalingPerCore, 2)}× with ${cores}. The machine's CPU time left idle during those two rows: ` +
+        `${fmt(s.poolIdlePercent[`pool-${cores + 1}`], 1)} % and ${fmt(s.poolIdlePercent[`pool-${cores}`], 1)} %. ` +
+        `The machine's own scaling in the same run (a CPU-bound arithmetic loop in ${cores} threads over 1, pinned the same way, right after the pool rows): ${fmt(s.machineScaling, 2)}×.`,
+      '',
+      `Fast path over its decode-only ceiling (hash-fast / decode-shrink): ${fmt(s.fastToShrinkDecode, 2)}. ` +
+        `The shrink-on-load decode plus the three digests alone, as if PDQ and pHash were free: ${fmt(s.fastBoundWithDigests, 1)} images/s, ` +
+        `${fmt(s.fastBoundWithDigestsToCliBatch, 2)}× the batch CLI: the most the fast path can reach with every hash.`,
       '',
     );
     const c = s.cliConformance;

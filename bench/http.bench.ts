@@ -12,8 +12,9 @@
  *
  *   node dist/bench/http.bench.js [--entries 1000000] [--seconds 15] [--threads N] [--rounds 3]
  */
-import { fork } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -36,6 +37,7 @@ import {
   machineInfo,
   machineLine,
   markdownTable,
+  percentile,
   SHARED_DATASETS,
   writeReport,
 } from './lib/report.js';
@@ -85,15 +87,52 @@ function cannon(opts: Record<string, unknown>): Promise<CannonResult> {
   });
 }
 
+/** Clock ticks a second of /proc's CPU times. */
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU ms (user + system, every thread) process `pid` has used so far; null where /proc cannot say. */
+function processCpuMs(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name: state is field 3, utime 14, stime 15.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+  } catch {
+    return null;
+  }
+}
+
+const ownCpuMs = () => {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1000;
+};
+
+const median = (xs: readonly number[]) =>
+  percentile(
+    [...xs].sort((a, b) => a - b),
+    50,
+  );
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
 async function loadImages(dir: string): Promise<Buffer[]> {
   const names = (await readdir(dir)).filter((n) => /\.jpe?g$/i.test(n)).sort();
   return Promise.all(names.map((n) => readFile(join(dir, n))));
 }
 
-/** Images/s of the pool alone: `threads * 2` tasks kept in flight for `seconds`, cycling the images. */
+/**
+ * Images/s of the pool alone: `threads * 2` tasks kept in flight for `seconds`, cycling the images; and
+ * the CPU ms an image this process (the pool) used meanwhile.
+ */
 async function rawPoolRate(pool: HashPool, images: readonly Buffer[], seconds: number) {
   let next = 0;
   let done = 0;
+  const cpu0 = ownCpuMs();
   const started = performance.now();
   const until = started + seconds * 1000;
   const lane = async () => {
@@ -105,7 +144,7 @@ async function rawPoolRate(pool: HashPool, images: readonly Buffer[], seconds: n
     }
   };
   await Promise.all(Array.from({ length: pool.threads * 2 }, lane));
-  return done / ((performance.now() - started) / 1000);
+  return { rate: done / ((performance.now() - started) / 1000), cpuMs: (ownCpuMs() - cpu0) / done };
 }
 
 /**
@@ -239,10 +278,25 @@ async function main(): Promise<void> {
     await cannon({ url, connections, duration: WARMUP_SECONDS, requests });
     const raws: number[] = [];
     const fulls: ReturnType<typeof summary>[] = [];
+    // CPU ms an image or request, per round: the raw pool's; the server's and autocannon's in HTTP runs.
+    const cpu = { raw: [] as number[], server: [] as number[], client: [] as number[] };
     for (let k = 0; k < ROUNDS; k++) {
-      raws.push(await rawPoolRate(pool, images, SECONDS));
-      fulls.push(summary(await cannon({ url, connections, duration: SECONDS, requests })));
+      const r = await rawPoolRate(pool, images, SECONDS);
+      raws.push(r.rate);
+      cpu.raw.push(r.cpuMs);
+      const server0 = processCpuMs(child.pid!);
+      const client0 = ownCpuMs();
+      const full = summary(await cannon({ url, connections, duration: SECONDS, requests }));
+      const server1 = processCpuMs(child.pid!);
+      fulls.push(full);
+      cpu.client.push((ownCpuMs() - client0) / full.total);
+      if (server0 !== null && server1 !== null) cpu.server.push((server1 - server0) / full.total);
     }
+    const cpuMs = {
+      rawPerImage: round2(median(cpu.raw)),
+      serverPerRequest: cpu.server.length ? round2(median(cpu.server)) : null,
+      clientPerRequest: round2(median(cpu.client)),
+    };
     const rawRate = Math.max(...raws);
     const max = fulls.reduce((a, b) => (b.reqPerSec > a.reqPerSec ? b : a));
     const rate = Math.max(1, Math.floor(max.reqPerSec * 0.7));
@@ -258,6 +312,21 @@ async function main(): Promise<void> {
       httpRounds: fulls.map((f) => f.reqPerSec),
       max,
       httpOverRaw: Math.round((max.reqPerSec / rawRate) * 1000) / 1000,
+      /**
+       * Median CPU ms an image (raw) or request (server; autocannon, which shares the cores). With every
+       * core busy, CPU a request sets the rate: raw / (server + client) bounds HTTP/raw here, and
+       * raw / server is that bound with the load generator on other cores.
+       */
+      cpuMs,
+      cpuBound:
+        cpuMs.serverPerRequest === null
+          ? null
+          : {
+              withClient:
+                Math.round((cpuMs.rawPerImage / (cpuMs.serverPerRequest + cpuMs.clientPerRequest)) * 1000) /
+                1000,
+              serverOnly: Math.round((cpuMs.rawPerImage / cpuMs.serverPerRequest) * 1000) / 1000,
+            },
       at70: { ...at70, p99OverP50: Math.round((at70.p99Ms / at70.p50Ms) * 100) / 100 },
       serviceMs: {
         median: Math.round(sortedService[sortedService.length >> 1]! * 100) / 100,
@@ -341,6 +410,8 @@ async function main(): Promise<void> {
       httpRounds: number[];
       max: ReturnType<typeof summary>;
       httpOverRaw: number;
+      cpuMs: { rawPerImage: number; serverPerRequest: number | null; clientPerRequest: number };
+      cpuBound: { withClient: number; serverOnly: number } | null;
       at70: Awaited<ReturnType<typeof openLoop>> & { p99OverP50: number };
       serviceMs: { median: number; max: number };
       idealQueue: QueueLatency & { p99OverP50: number };
@@ -393,7 +464,11 @@ async function main(): Promise<void> {
       ([name, r]) =>
         `Every round, ${name}: raw ${r.rawPoolRounds.join(', ')} img/s; HTTP ${r.httpRounds.join(', ')} req/s. ` +
         `At 70 %: ${r.at70.reqPerSec} req/s answered, p90 ${r.at70.p90Ms} ms, at most ${r.at70.maxInFlight} in flight, the generator at most ${r.at70.maxSendLagMs} ms late. ` +
-        `Service times alone: median ${r.serviceMs.median} ms, slowest ${r.serviceMs.max} ms.`,
+        `Service times alone: median ${r.serviceMs.median} ms, slowest ${r.serviceMs.max} ms. ` +
+        `CPU (median of the rounds, every thread): raw pool ${r.cpuMs.rawPerImage} ms an image; server ${r.cpuMs.serverPerRequest ?? '—'} ms and autocannon ${r.cpuMs.clientPerRequest} ms a request` +
+        (r.cpuBound
+          ? `: with every core busy, HTTP/raw cannot pass ${r.cpuBound.withClient} (${r.cpuBound.serverOnly} with the load generator on other cores).`
+          : '.'),
     ),
     '',
     `The 70 % run is open-loop: request i is due at i / rate, sent on time whatever is in flight, and timed from when it was due (bench/lib/open-loop.ts). ` +

@@ -1,6 +1,14 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG, describeConfig, envName, loadConfig } from '../src/config.js';
+import {
+  BATCH_THREADS,
+  batchThreads,
+  DEFAULT_CONFIG,
+  describeConfig,
+  envName,
+  loadConfig,
+} from '../src/config.js';
 
 describe('config', () => {
   it('takes the index mode from the environment, then flags, and rejects an unknown one', () => {
@@ -27,5 +35,20 @@ describe('config', () => {
       expect(doc, key).toContain(`| \`${key}\` | \`${env}\` | \`${flag}\` |`);
     }
     expect(Object.isFrozen(DEFAULT_CONFIG)).toBe(true);
+  });
+
+  it('gives batch commands a spare hashing thread unless the flag or HASHWARDEN_THREADS says otherwise', () => {
+    expect(BATCH_THREADS).toBe(availableParallelism() + 1);
+    expect(DEFAULT_CONFIG.threads).toBe(availableParallelism());
+    expect(batchThreads(undefined, {})).toBe(BATCH_THREADS);
+    expect(batchThreads(undefined, { HASHWARDEN_THREADS: ' ' })).toBe(BATCH_THREADS);
+    expect(batchThreads(undefined, { HASHWARDEN_THREADS: '5' })).toBe(5);
+    expect(batchThreads(2, { HASHWARDEN_THREADS: '5' })).toBe(2);
+    expect(() => batchThreads(undefined, { HASHWARDEN_THREADS: '0' })).toThrow(
+      expect.objectContaining({
+        code: 'HW_ERR_BAD_OPTION',
+        message: expect.stringContaining('HASHWARDEN_THREADS'),
+      }),
+    );
   });
 });

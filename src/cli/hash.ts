@@ -1,5 +1,6 @@
 import { open } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
+import { BATCH_THREADS } from '../config.js';
 import { HashwardenError } from '../errors.js';
 import { PDQ_VARIANTS, type PdqVariant } from '../hash/types.js';
 import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from '../image/decode.js';
@@ -166,7 +167,7 @@ export function registerHashCommand(program: Command): void {
       false,
     )
     .option('--dihedral', 'also print the 8 dihedral PDQ hashes (rotations and mirrors)', false)
-    .option('--threads <n>', 'worker threads (default: all cores)', positiveInt('--threads'))
+    .option('--threads <n>', 'hashing threads (default: cores + 1)', positiveInt('--threads'))
     .option(
       '--max-bytes <n>',
       'largest input accepted, in bytes',
@@ -202,10 +203,7 @@ Examples:
         maxPixels: opts.maxPixels,
       };
       if (files.filter((f) => f === '-').length > 1) throw new Error('stdin (-) can be given only once');
-      const pool = new HashPool({
-        ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
-        maxQueue: 1024,
-      });
+      const pool = new HashPool({ threads: opts.threads ?? BATCH_THREADS, maxQueue: 1024 });
       let failed = 0;
       try {
         if (opts.format === 'csv') await writeOut(process.stdout, csvLine(CSV_HEADER));

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
-import { loadConfig } from '../config.js';
+import { batchThreads, loadConfig } from '../config.js';
 import { HashwardenError } from '../errors.js';
 import { PDQ_VARIANTS, type PdqVariant } from '../hash/types.js';
 import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from '../image/decode.js';
@@ -107,7 +107,11 @@ export function registerScanCommand(program: Command): void {
         .default('reference'),
     )
     .option('--strict', 'exit 2 when any file could not be hashed', false)
-    .option('--threads <n>', 'worker threads (default: all cores)', positiveInt('--threads'))
+    .option(
+      '--threads <n>',
+      'hashing threads (default: HASHWARDEN_THREADS, else cores + 1)',
+      positiveInt('--threads'),
+    )
     .option(
       '--max-bytes <n>',
       'largest file hashed, in bytes',
@@ -214,7 +218,8 @@ async function runScan(paths: string[], opts: ScanCommandOptions): Promise<numbe
     variant: opts.pdqVariant,
     match,
   });
-  const threads = config.threads;
+  // A batch keeps a spare hashing thread unless told otherwise (see BATCH_THREADS).
+  const threads = batchThreads(opts.threads);
   const window =
     opts.server !== undefined
       ? Math.max(threads * 4, Math.ceil(opts.batchSize / 12) * REMOTE_DEFAULTS.concurrency * 2)
