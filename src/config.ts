@@ -125,7 +125,7 @@ export function loadConfig(
 }
 
 /**
- * Default hashing threads of the batch commands (`hash`, `scan`): one more than the cores. A task hands
+ * Default hashing threads of the batch commands (`hash`, `match`, `scan`): one more than the cores. A task hands
  * its image from thread to thread (the pool's JS thread, libuv's pool, the libvips worker, and back), and
  * each wake-up of a thread on another core leaves that core waiting: with one thread a core, 9–16 % of
  * the CPU time stayed idle in the hashing benchmark. A spare thread fills those gaps: on 2 cores the pool

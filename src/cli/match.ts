@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline';
 import { type Command, Option } from 'commander';
+import { BATCH_THREADS } from '../config.js';
 import { HashwardenError } from '../errors.js';
 import { parseHashType } from '../hash/codec.js';
 import { HASH_TYPE_NAMES, type HashType, PDQ_VARIANTS, type PdqVariant } from '../hash/types.js';
@@ -135,7 +136,7 @@ Examples:
       .command('match')
       .description('Hash images and look them up in the local lists (NDJSON out, one line per file)')
       .argument('<files...>', 'image files, or - for one image from stdin')
-      .option('--threads <n>', 'worker threads (default: all cores)', positiveInt('--threads')),
+      .option('--threads <n>', 'hashing threads (default: cores + 1)', positiveInt('--threads')),
   )
     .addHelpText(
       'after',
@@ -154,7 +155,7 @@ Examples:
       let failed = false;
       await withStore('match', o, async (store) => {
         const matcher = await Matcher.open(store, { pollMs: 0 });
-        const pool = new HashPool({ ...(o.threads ? { threads: o.threads } : {}), maxQueue: 1024 });
+        const pool = new HashPool({ threads: o.threads ?? BATCH_THREADS, maxQueue: 1024 });
         const opts = matchOptions(o);
         const hashOptions = matcher.hashOptions({ dihedral: opts.dihedral !== false });
         try {
