@@ -43,7 +43,7 @@ export class HashPool {
     this.maxQueue = Math.max(0, options.maxQueue ?? DEFAULT_POOL_OPTIONS.maxQueue);
     this.#timeoutMs = options.taskTimeoutMs ?? DEFAULT_POOL_OPTIONS.taskTimeoutMs;
     this.#pool = new Piscina({
-      filename: workerFile(import.meta.url, 'task.js'),
+      filename: workerFile(import.meta.url, 'task-entry.cjs'),
       minThreads: this.threads,
       maxThreads: this.threads,
       // Idle threads stay: starting one (loading sharp) costs more than keeping it.

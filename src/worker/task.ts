@@ -1,6 +1,6 @@
 /**
- * The piscina worker entry: one task decodes one image once and computes every hash. sharp runs one
- * libvips thread here and keeps no cache, so N workers use N cores and do not oversubscribe them.
+ * The hashing task, loaded in each pool thread through task-entry.cts: one task decodes one image once
+ * and computes every hash. sharp runs one libvips thread here and keeps no cache.
  */
 import sharp from 'sharp';
 import { HashwardenError } from '../errors.js';

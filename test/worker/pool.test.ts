@@ -85,4 +85,19 @@ describe('HashPool', () => {
     await pool.close();
     expect(await rejectionCode(pool.hash(await samplePng()))).toBe('HW_ERR_POOL_CLOSED');
   });
+
+  it('closes cleanly while its threads are still loading the task module, then a new pool works', async () => {
+    // Piscina loads the task file with require(); an ES module loaded that way and cut off by a
+    // terminate() once ended the whole process (a fatal V8 check, about 1 run in 45 of test/api/lists).
+    // The entry is a CommonJS shim now (task-entry.cts). Closing at many points of the start-up
+    // exercises that path; the old failure was rare, so this guards more than it proves.
+    for (let i = 0; i < 12; i++) {
+      const p = new HashPool({ threads: 2 });
+      await new Promise((r) => setTimeout(r, (i * 7) % 40));
+      await p.close();
+    }
+    pool = new HashPool({ threads: 1 });
+    const r = await pool.hash(await samplePng());
+    expect(r.pdq.reference?.hex).toMatch(/^[0-9a-f]{64}$/);
+  });
 });
