@@ -125,13 +125,14 @@ export function loadConfig(
 }
 
 /**
- * Default hashing threads of the batch commands (`hash`, `match`, `scan`): one more than the cores. A task hands
- * its image from thread to thread (the pool's JS thread, libuv's pool, the libvips worker, and back), and
- * each wake-up of a thread on another core leaves that core waiting: with one thread a core, 9–16 % of
- * the CPU time stayed idle in the hashing benchmark. A spare thread fills those gaps: on 2 cores the pool
- * went from 1.74× to 1.83× one core's rate (3 MP JPEGs) and from 1.61× to 2.03× (≤ 1 MP), same run.
- * `serve` keeps one thread a core (DEFAULT_CONFIG.threads): there the spare thread lengthened the
- * latency tail under load more than it added throughput (README, "Hashing threads").
+ * Default hashing threads of the batch commands (`hash`, `match`, `scan`): one more than the cores.
+ * A task hands its image from thread to thread (the pool's JS thread, libuv's pool, the libvips
+ * worker, and back), and each wake-up of a thread on another core leaves that core waiting: with one
+ * thread a core, 9–16 % of the CPU time stayed idle in the hashing benchmark. A spare thread fills
+ * those gaps: on 2 cores the pool went from 1.74× to 1.83× one core's rate (3 MP JPEGs) and from
+ * 1.61× to 2.03× (≤ 1 MP), same run. `serve` keeps one thread a core (DEFAULT_CONFIG.threads): there
+ * the spare thread lengthened the latency tail under load more than it added throughput (README,
+ * "Hashing threads").
  */
 export const BATCH_THREADS = availableParallelism() + 1;
 
