@@ -37,7 +37,7 @@ import {
   machineInfo,
   machineLine,
   markdownTable,
-  percentile,
+  median,
   SHARED_DATASETS,
   writeReport,
 } from './lib/report.js';
@@ -113,11 +113,6 @@ const ownCpuMs = () => {
   return (c.user + c.system) / 1000;
 };
 
-const median = (xs: readonly number[]) =>
-  percentile(
-    [...xs].sort((a, b) => a - b),
-    50,
-  );
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
 async function loadImages(dir: string): Promise<Buffer[]> {

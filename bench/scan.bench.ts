@@ -24,7 +24,7 @@ import {
   machineInfo,
   machineLine,
   markdownTable,
-  percentile,
+  median,
   SHARED_DATASETS,
   writeReport,
 } from './lib/report.js';
@@ -192,11 +192,6 @@ async function main(): Promise<void> {
     const scanRates = scans.map((s) => s.value.run.files / s.value.seconds);
     const scanRate = Math.max(...scanRates);
     const best = scans[scanRates.indexOf(scanRate)]!;
-    const median = (xs: number[]) =>
-      percentile(
-        [...xs].sort((a, b) => a - b),
-        50,
-      );
     const cpu = {
       rawMsPerFile: round(median(cpuMs.raw), 3),
       scanMsPerFile: round(median(cpuMs.scan), 3),

@@ -121,3 +121,11 @@ export function percentile(sorted: ArrayLike<number>, p: number): number {
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[rank]!;
 }
+
+/** Median (nearest-rank, the lower middle for an even count) of unsorted numbers; the input is not changed. */
+export function median(xs: readonly number[]): number {
+  return percentile(
+    [...xs].sort((a, b) => a - b),
+    50,
+  );
+}

@@ -3,6 +3,17 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openLoop } from '../../bench/lib/open-loop.js';
 import { simulateQueue } from '../../bench/lib/queue-sim.js';
+import { median } from '../../bench/lib/report.js';
+
+describe('median', () => {
+  it('takes the nearest-rank middle of unsorted rounds without reordering them', () => {
+    const rounds = [4.3, 3.7, 4.1, 3.9];
+    expect(median(rounds)).toBe(3.9);
+    expect(median([5, 1, 3])).toBe(3);
+    expect(rounds).toEqual([4.3, 3.7, 4.1, 3.9]);
+    expect(median([])).toBeNaN();
+  });
+});
 
 describe('simulateQueue', () => {
   it('never queues equal jobs below full load at a constant rate', () => {

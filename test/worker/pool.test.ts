@@ -88,7 +88,7 @@ describe('HashPool', () => {
 
   it('closes cleanly while its threads are still loading the task module, then a new pool works', async () => {
     // Piscina loads the task file with require(); an ES module loaded that way and cut off by a
-    // terminate() once ended the whole process (a fatal V8 check, about 1 run in 45 of test/api/lists).
+    // terminate() once ended the whole process (a fatal V8 check, in 2 of 64 runs of test/api/lists).
     // The entry is a CommonJS shim now (task-entry.cts). Closing at many points of the start-up
     // exercises that path; the old failure was rare, so this guards more than it proves.
     for (let i = 0; i < 12; i++) {
